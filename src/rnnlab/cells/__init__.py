@@ -1,0 +1,19 @@
+"""PyTorch recurrences behind one small interface (see :mod:`rnnlab.cells.base`).
+
+Importing this package imports torch.
+"""
+
+from rnnlab.cells.base import Recurrence, State, cell_names, make_cell, register_cell
+from rnnlab.cells.gated import GRU, LSTM
+from rnnlab.cells.vanilla import VanillaRNN
+
+__all__ = [
+    "GRU",
+    "LSTM",
+    "Recurrence",
+    "State",
+    "VanillaRNN",
+    "cell_names",
+    "make_cell",
+    "register_cell",
+]

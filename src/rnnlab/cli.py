@@ -1,0 +1,59 @@
+"""The command line: thin. Parses options, calls the library, prints tables or one JSON object.
+
+User errors (:class:`rnnlab.errors.RnnlabError`, and argparse's own) print one line,
+``rnnlab: error: …``, on stderr and exit with code 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from rnnlab import __version__
+from rnnlab.errors import RnnlabError
+
+# Command modules under rnnlab.commands, in the order `rnnlab --help` lists them.
+COMMANDS = ("walkthrough",)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage block) and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        where = self.prog.removeprefix("rnnlab").strip()
+        raise RnnlabError(f"{where}: {message}" if where else message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser with every command registered (importing no torch)."""
+    parser = _Parser(
+        prog="rnnlab",
+        description="See, train and diagnose recurrent neural networks.",
+    )
+    parser.add_argument("--version", action="version", version=f"rnnlab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        importlib.import_module(f"rnnlab.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the exit code (0 success, 2 user error)."""
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return 2
+        return int(args.run(args) or 0)
+    except RnnlabError as exc:
+        print(f"rnnlab: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rnnlab: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `rnnlab … | head`: the reader left; not an error of ours
+        sys.stderr.close()
+        return 0

@@ -1,0 +1,1 @@
+"""Data: sources, validation, chronological splits, scaling fitted on training data, windows."""
