@@ -77,6 +77,14 @@ class Series:
             self.notes,
         )
 
+    def tail(self, n: int, note: str | None = None) -> Series:
+        """The last ``n`` points (with ``note`` added to the notes)."""
+        dates = None if self.dates is None else self.dates[-n:]
+        notes = self.notes if note is None else (*self.notes, note)
+        return Series(
+            self.values[-n:], dates, self.name, self.source, self.column, self.date_column, notes
+        )
+
     def label(self, i: int) -> str:
         """Point ``i`` for people: its date (time of day when it has one), else ``row i+1``."""
         if self.dates is None:

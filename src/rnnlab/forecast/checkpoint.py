@@ -118,6 +118,11 @@ def save_checkpoint(forecaster: WindowedForecaster, path: str | Path) -> Path:
     try:
         save_file(_weights(forecaster), str(tmp / WEIGHTS), metadata={"format": FORMAT})
         (tmp / CONFIG).write_text(json.dumps(config, indent=2, allow_nan=False) + "\n")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a checkpoint is a plain dir
+        for name in (CONFIG, WEIGHTS):
+            os.chmod(tmp / name, 0o666 & ~umask)
         if path.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
             os.replace(path, old / "ckpt")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from rnnlab.data.series import Series
+from rnnlab.data.series import Series, format_date
 from rnnlab.data.splits import Split, chronological_split
 from rnnlab.data.windows import WindowConfig
 from rnnlab.forecast.base import Forecaster
@@ -82,6 +82,63 @@ class ForecastResult:
     def test_actual(self) -> np.ndarray:
         """x_t over the test part."""
         return self.series.values[self.split.val_end :]
+
+    def to_dict(self) -> dict:
+        """The run as plain JSON-able data (``--json`` and ``metrics.json``)."""
+        s, sp = self.series, self.split
+        dates = None if self.next_dates is None else [format_date(d) for d in self.next_dates]
+        training = {}
+        for name, r in self.results.items():
+            h = r.history
+            if h is not None:
+                training[name] = {
+                    "epochs": h.epochs,
+                    "best_epoch": h.best_epoch,
+                    "status": h.status,
+                    "message": h.message,
+                    "final_train_loss": h.train_loss[-1] if h.train_loss else None,
+                    "best_val_loss": min((v for v in h.val_loss if math.isfinite(v)), default=None),
+                    "clip_fraction": h.clip_fraction,
+                    "seconds": round(h.seconds, 3),
+                }
+        return {
+            "dataset": s.source,
+            "series": {
+                "name": s.name,
+                "column": s.column,
+                "rows": len(s),
+                "first": s.label(0),
+                "last": s.label(len(s) - 1),
+                "frequency": s.frequency,
+                "notes": list(s.notes),
+            },
+            "split": {
+                **sp.to_dict(),
+                "test_first": s.label(sp.val_end),
+                "test_last": s.label(len(s) - 1),
+            },
+            "config": {
+                "models": list(self.config.models),
+                "window": self.config.window.to_dict(),
+                "net": self.config.net.to_dict(),
+                "cell_options": self.config.cell_options,
+                "train": self.config.train.to_dict(),
+                "val": self.config.val,
+                "test": self.config.test,
+                "ma_window": self.config.ma_window,
+            },
+            "test": {r.name: {**r.scores.to_dict(), "p_value": r.p_value} for r in self.ranking()},
+            "ranking": [r.name for r in self.ranking()],
+            "verdict": self.verdict(),
+            "next": {name: float(r.next_values[0]) for name, r in self.results.items()},
+            "next_date": None if dates is None else dates[0],
+            "next_values": {name: r.next_values.tolist() for name, r in self.results.items()},
+            "next_dates": dates,
+            "last_value": float(s.values[-1]),
+            "training": training,
+            "failed": self.failed,
+            "seconds": round(self.seconds, 3),
+        }
 
     def ranking(self) -> list[ModelResult]:
         """Best first, by RMSE."""
