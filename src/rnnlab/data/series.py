@@ -7,6 +7,7 @@ missing values an error unless the user chose how to fill them.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -115,12 +116,14 @@ def _offset(dates: np.ndarray):
 
     tail = pd.DatetimeIndex(dates[-60:])
     if len(tail) >= 3:
-        freq = pd.infer_freq(tail)
+        with warnings.catch_warnings():  # pandas 3.1 warns that a string becomes an offset
+            warnings.simplefilter("ignore")
+            freq = pd.infer_freq(tail)
         if freq is not None:
-            return pd.tseries.frequencies.to_offset(freq)
+            return pd.tseries.frequencies.to_offset(freq)  # a string or already an offset
     gaps = np.diff(dates.astype("datetime64[ns]").astype(np.int64))
     day = 86_400 * 10**9
-    if gaps.size and np.median(gaps) == day and np.all(tail.dayofweek < 5):
+    if gaps.size and np.median(gaps) == day and np.all(tail.day_of_week < 5):
         return pd.offsets.BDay()  # weekdays only, one day apart: trading days
     return None
 
