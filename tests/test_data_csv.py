@@ -19,7 +19,8 @@ def test_plain_file_with_auto_date_column(tmp_path):
     path = write(tmp_path, "Date,close\n2020-01-01,1.5\n2020-01-02,2.5\n2020-01-03,2\n")
     s = load_csv(path)
     np.testing.assert_array_equal(s.values, [1.5, 2.5, 2.0])
-    assert s.date_column == "Date" and s.column == "close"
+    assert s.date_column == "Date"
+    assert s.column == "close"
     assert [s.label(i) for i in range(3)] == ["2020-01-01", "2020-01-02", "2020-01-03"]
 
 
@@ -36,7 +37,8 @@ def test_bom_semicolons_decimal_comma_and_thousands(tmp_path):
 
 def test_no_date_column_and_time_zones(tmp_path):
     s = load_csv(write(tmp_path, "value\n1\n2\n3\n"))
-    assert s.dates is None and s.label(0) == "row 1"
+    assert s.dates is None
+    assert s.label(0) == "row 1"
     text = "timestamp,v\n2020-01-01T00:00:00+01:00,1\n2020-01-01T01:00:00+01:00,2\n"
     s = load_csv(write(tmp_path, text, "tz.csv"))
     assert s.label(0) == "2019-12-31 23:00"  # converted to UTC

@@ -24,7 +24,7 @@ def test_model_space_round_trip(target):
 
 
 def test_log_return_needs_positive_values():
-    with pytest.raises(RnnlabError, match="needs positive values.*row 2"):
+    with pytest.raises(RnnlabError, match=r"needs positive values.*row 2"):
         to_model_space(np.array([1.0, 0.0, 2.0]), "log-return")
 
 
@@ -46,7 +46,8 @@ def test_scaler_never_sees_validation_or_test_data():
         b = Preprocessor(cfg).fit(np.concatenate([train, later_b])[:200])
         assert a.scaler_ == b.scaler_
         z = to_model_space(train, target)[cfg.lag :]
-        assert a.scaler_.mean == pytest.approx(z.mean()) and a.scaler_.std == pytest.approx(z.std())
+        assert a.scaler_.mean == pytest.approx(z.mean())
+        assert a.scaler_.std == pytest.approx(z.std())
 
 
 def test_forecaster_fit_uses_training_part_only():
@@ -62,7 +63,8 @@ def test_forecaster_fit_uses_training_part_only():
 def test_split_sizes_and_too_few_rows():
     sp = chronological_split(100, 0.15, 0.15, context=10)
     assert (sp.n_train, sp.n_val, sp.n_test) == (70, 15, 15)
-    assert sp.val_end == 85 and sp.total == 100
+    assert sp.val_end == 85
+    assert sp.total == 100
     # 70 rows: 10 test + 10 validation (round(10.5) = 10), 50 train = 40 context + 10 targets;
     # 69 rows leave only 9 training targets.
     with pytest.raises(RnnlabError, match=r"too few rows: 40; .* needs at least 70") as err:
@@ -106,7 +108,9 @@ def test_next_dates_follow_the_rhythm():
 
 def test_embedded_stock_data_is_the_real_series():
     s = load_dataset("aapl")
-    assert len(s) == 3270 and s.label(0) == "2000-03-01" and s.label(len(s) - 1) == "2013-03-01"
+    assert len(s) == 3270
+    assert s.label(0) == "2000-03-01"
+    assert s.label(len(s) - 1) == "2013-03-01"
     assert s.values[0] == pytest.approx(4.186662803811)  # first adj_close row of the file
     assert s.frequency == "daily (business days)"
     close = load_dataset("ibm", "close")
@@ -116,12 +120,13 @@ def test_embedded_stock_data_is_the_real_series():
 @pytest.mark.parametrize("name", [n for n in DATASETS if n not in ("aapl", "goog", "ibm", "msft")])
 def test_every_other_dataset_loads(name):
     s = load_dataset(name)
-    assert len(s) > 150 and s.dates is not None
+    assert len(s) > 150
+    assert s.dates is not None
     assert np.all(np.diff(s.dates.astype(np.int64)) > 0)
 
 
 def test_dataset_errors():
     with pytest.raises(RnnlabError, match="unknown dataset 'nope'"):
         load_dataset("nope")
-    with pytest.raises(RnnlabError, match="no column 'price'.*adj_close"):
+    with pytest.raises(RnnlabError, match=r"no column 'price'.*adj_close"):
         load_dataset("aapl", "price")

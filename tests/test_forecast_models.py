@@ -103,7 +103,8 @@ def test_conformance(name, target):
     f = make_forecaster(name, window, NetConfig(hidden_size=4), train, ma_window=5)
     assert f.fit(s.head(230), val_size=30) is f
     hist = f.historical_forecasts(s, 230)
-    assert hist.shape == (30,) and np.all(np.isfinite(hist))
+    assert hist.shape == (30,)
+    assert np.all(np.isfinite(hist))
     for t in (230, 245, 259):
         one = f.predict(1, s.head(t))
         assert one[0] == pytest.approx(hist[t - 230], rel=1e-5)

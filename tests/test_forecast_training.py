@@ -39,9 +39,8 @@ def test_gradient_norm_is_recorded_before_clipping():
     assert h.grad_norm[0] == pytest.approx(float(torch.sqrt(gw**2 + gb**2)), rel=1e-5)
     assert h.clipped == [True]
     h = train(Line(), (x, y), None, TrainConfig(epochs=1, batch_size=len(y), clip_norm=None))
-    assert h.clipped == [False] and h.grad_norm[0] == pytest.approx(
-        float(torch.sqrt(gw**2 + gb**2)), rel=1e-5
-    )
+    assert h.clipped == [False]
+    assert h.grad_norm[0] == pytest.approx(float(torch.sqrt(gw**2 + gb**2)), rel=1e-5)
 
 
 def test_clipping_bounds_the_step():
@@ -71,9 +70,13 @@ def test_a_nan_loss_stops_training_and_keeps_good_weights():
     y = torch.full((len(x),), 3e38)  # squares overflow float32: the loss is inf
     module = Line(0.25, 0.5)
     h = train(module, (x, y), None, TrainConfig(epochs=5, batch_size=16))
-    assert h.diverged and h.epochs == 0 and h.best_epoch is None
-    assert "exploding gradients" in h.message and "bad data" in h.message
-    assert module.w.item() == 0.25 and module.b.item() == 0.5  # never stepped on an inf
+    assert h.diverged
+    assert h.epochs == 0
+    assert h.best_epoch is None
+    assert "exploding gradients" in h.message
+    assert "bad data" in h.message
+    assert module.w.item() == 0.25
+    assert module.b.item() == 0.5
     assert all(math.isfinite(p.item()) for p in module.parameters())
 
 
@@ -95,7 +98,9 @@ def test_exploding_after_good_epochs_restores_the_best():
         h = train(module, (x, y), (xv, yv), TrainConfig(epochs=10, batch_size=16, lr=0.1))
     finally:
         Line.forward = original
-    assert h.diverged and h.epochs == 2 and "epoch 3, step 1" in h.message
+    assert h.diverged
+    assert h.epochs == 2
+    assert "epoch 3, step 1" in h.message
     assert h.best_epoch == 1 + min(range(2), key=lambda i: h.val_loss[i])
     assert evaluate_loss(module, xv, yv) == pytest.approx(min(h.val_loss), rel=1e-6)
 
@@ -114,4 +119,5 @@ def test_same_seed_same_history():
         torch.manual_seed(0)
         net = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1), nn.Flatten(0))
         runs.append(train(net, (x, y), None, TrainConfig(epochs=3, batch_size=8, seed=7)))
-    assert runs[0].step_loss == runs[1].step_loss and runs[0].grad_norm == runs[1].grad_norm
+    assert runs[0].step_loss == runs[1].step_loss
+    assert runs[0].grad_norm == runs[1].grad_norm

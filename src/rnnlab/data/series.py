@@ -154,11 +154,10 @@ def describe_frequency(dates: np.ndarray) -> str:
     if isinstance(offset, pd.offsets.BDay | pd.offsets.BusinessDay):
         return "daily (business days)"
     if offset is not None:
-        name = offset.name if hasattr(offset, "name") else str(offset)
         words = {"D": "daily", "W": "weekly", "MS": "monthly", "ME": "monthly", "M": "monthly"}
-        words.update({"QS": "quarterly", "YS": "yearly", "h": "hourly", "min": "minutely"})
-        base = name.split("-")[0]
-        if base in words and getattr(offset, "n", 1) == 1:
+        words.update({"QS": "quarterly", "QE": "quarterly", "YS": "yearly", "YE": "yearly"})
+        base = offset.freqstr.split("-")[0]  # "MS", "W-SUN", "30min"
+        if base in words:
             return words[base]
     seconds = float(np.median(np.diff(dates.astype(np.int64)))) / 1e9
     for unit, size in (("days", 86_400), ("h", 3_600), ("min", 60)):
