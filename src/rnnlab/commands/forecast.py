@@ -128,6 +128,7 @@ def _print(result, summary: dict) -> None:
     from rich.table import Table
 
     from rnnlab.commands.common import fmt, make_console
+    from rnnlab.forecast.experiment import SCORE_COLUMNS
 
     console = make_console()
     s, sp, w = result.series, result.split, result.config.window
@@ -142,30 +143,12 @@ def _print(result, summary: dict) -> None:
     )
     when = summary["next_date"] or f"row {len(s) + 1}"
     table = Table(title=f"Test scores, {sp.n_test} one-step-ahead forecasts (best first)")
-    for col in ("model", "RMSE", "MAE", "MAPE %", "direction %", "skill", "p (DM)"):
+    for col in (*SCORE_COLUMNS, f"next ({when})", "epochs", "time"):
         table.add_column(col, justify="left" if col == "model" else "right")
-    table.add_column(f"next ({when})", justify="right")
-    table.add_column("epochs", justify="right")
-    table.add_column("time", justify="right")
-
-    def num(v, digits=4):
-        return "—" if v is None else f"{v:.{digits}f}"
-
     for r in result.ranking():
-        sc, h = r.scores, r.history
+        h = r.history
         epochs = "" if h is None else f"{h.best_epoch}/{h.epochs}" + (" !" if h.diverged else "")
-        table.add_row(
-            r.name,
-            num(sc.rmse),
-            num(sc.mae),
-            num(sc.mape, 3),
-            num(None if sc.direction is None else 100 * sc.direction, 1),
-            num(sc.skill),
-            "—" if r.p_value is None else f"{r.p_value:.3g}",
-            fmt(r.next_values[0]),
-            epochs,
-            f"{r.seconds:.1f}s",
-        )
+        table.add_row(*r.cells(), fmt(r.next_values[0]), epochs, f"{r.seconds:.1f}s")
     console.print(table)
     console.print(
         "skill = 1 − RMSE/RMSE(persistence); direction = up/down moves called right; "

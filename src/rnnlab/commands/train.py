@@ -93,7 +93,6 @@ def _forecaster(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Load the data, fit, save, report."""
-    import numpy as np
 
     from rnnlab.forecast.checkpoint import save_checkpoint
     from rnnlab.forecast.metrics import rmse
@@ -140,17 +139,7 @@ def run(args: argparse.Namespace) -> int:
             "skill": None if base == 0 else 1 - ours / base,
         }
     if isinstance(f, NeuralForecaster):
-        h = f.history_
-        result["training"] = {
-            "epochs": h.epochs,
-            "best_epoch": h.best_epoch,
-            "status": h.status,
-            "message": h.message,
-            "final_train_loss": h.train_loss[-1] if h.train_loss else None,
-            "best_val_loss": float(np.nanmin(h.val_loss)) if h.val_loss else None,
-            "clip_fraction": h.clip_fraction,
-            "seconds": round(h.seconds, 3),
-        }
+        result["training"] = f.history_.summary()
     if args.json:
         from rnnlab.commands.common import print_json
 

@@ -31,6 +31,11 @@ from rnnlab.forecast.nets import NetConfig
 from rnnlab.forecast.training import TrainConfig, TrainHistory
 
 SIGNIFICANCE = 0.05
+SCORE_COLUMNS = ("model", "RMSE", "MAE", "MAPE %", "direction %", "skill", "p (DM)")
+
+
+def _num(v: float | None, digits: int = 4) -> str:
+    return "—" if v is None else f"{v:.{digits}f}"
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,14 @@ class ModelResult:
         """The training record of a neural model, else None."""
         return getattr(self.forecaster, "history_", None)
 
+    def cells(self) -> list[str]:
+        """The scores as table cells, in :data:`SCORE_COLUMNS` order (— where undefined)."""
+        sc = self.scores
+        pct = None if sc.direction is None else 100 * sc.direction
+        p = "—" if self.p_value is None else f"{self.p_value:.3g}"
+        head = [self.name, _num(sc.rmse), _num(sc.mae), _num(sc.mape, 3), _num(pct, 1)]
+        return [*head, _num(sc.skill), p]
+
 
 @dataclass
 class ForecastResult:
@@ -87,20 +100,7 @@ class ForecastResult:
         """The run as plain JSON-able data (``--json`` and ``metrics.json``)."""
         s, sp = self.series, self.split
         dates = None if self.next_dates is None else [format_date(d) for d in self.next_dates]
-        training = {}
-        for name, r in self.results.items():
-            h = r.history
-            if h is not None:
-                training[name] = {
-                    "epochs": h.epochs,
-                    "best_epoch": h.best_epoch,
-                    "status": h.status,
-                    "message": h.message,
-                    "final_train_loss": h.train_loss[-1] if h.train_loss else None,
-                    "best_val_loss": min((v for v in h.val_loss if math.isfinite(v)), default=None),
-                    "clip_fraction": h.clip_fraction,
-                    "seconds": round(h.seconds, 3),
-                }
+        training = {n: r.history.summary() for n, r in self.results.items() if r.history}
         return {
             "dataset": s.source,
             "series": {

@@ -90,6 +90,20 @@ class TrainHistory:
         """Share of steps whose gradient was clipped."""
         return sum(self.clipped) / len(self.clipped) if self.clipped else 0.0
 
+    def summary(self) -> dict:
+        """The headline numbers, JSON-able."""
+        finite_val = [v for v in self.val_loss if math.isfinite(v)]
+        return {
+            "epochs": self.epochs,
+            "best_epoch": self.best_epoch,
+            "status": self.status,
+            "message": self.message,
+            "final_train_loss": self.train_loss[-1] if self.train_loss else None,
+            "best_val_loss": min(finite_val) if finite_val else None,
+            "clip_fraction": self.clip_fraction,
+            "seconds": round(self.seconds, 3),
+        }
+
     def to_dict(self) -> dict:
         """JSON-able form (non-finite numbers become None)."""
 

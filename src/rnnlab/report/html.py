@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from rnnlab.errors import RnnlabError
-from rnnlab.forecast.experiment import ForecastResult
+from rnnlab.forecast.experiment import SCORE_COLUMNS, ForecastResult
 from rnnlab.report.plots import plot_series, plot_skill, plot_test, plot_training
 
 CSS = """
@@ -40,10 +40,6 @@ def write_text(path: Path, text: str) -> Path:
     return path
 
 
-def _num(v: float | None, digits: int = 4) -> str:
-    return "—" if v is None else f"{v:.{digits}f}"
-
-
 def _table(head: list[str], rows: list[list[str]]) -> str:
     th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     body = "".join(
@@ -56,21 +52,7 @@ def render_html(result: ForecastResult, summary: dict, images: dict[str, str]) -
     """The report page."""
     s, sp, cfg = result.series, result.split, result.config
     esc = html.escape
-    rows = []
-    for r in result.ranking():
-        sc = r.scores
-        rows.append(
-            [
-                r.name,
-                _num(sc.rmse),
-                _num(sc.mae),
-                _num(sc.mape, 3),
-                _num(None if sc.direction is None else 100 * sc.direction, 1),
-                _num(sc.skill),
-                "—" if r.p_value is None else f"{r.p_value:.3g}",
-            ]
-        )
-    metrics = _table(["model", "RMSE", "MAE", "MAPE %", "direction %", "skill", "p (DM)"], rows)
+    metrics = _table(list(SCORE_COLUMNS), [r.cells() for r in result.ranking()])
     when = summary["next_date"] or f"row {len(s) + 1}"
     nxt = _table(
         ["model", f"next value ({when})"],
