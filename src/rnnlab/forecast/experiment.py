@@ -155,7 +155,8 @@ class ForecastResult:
             return (
                 f"No model beats persistence (tomorrow = today) on the {self.split.n_test} test "
                 f"points: the best other model, {best.name}, has skill {skill:+.4f}. This is the "
-                "usual outcome on daily prices, whose next change is close to unpredictable."
+                "usual outcome on prices (and other random-walk-like series), whose next change "
+                "is close to unpredictable."
             )
         if best.p_value is None or best.p_value >= SIGNIFICANCE:
             p = "n/a" if best.p_value is None else f"{best.p_value:.2g}"
