@@ -129,10 +129,11 @@ def plot_skill(result: ForecastResult, path: Path) -> Path:
     plt, (fig, ax) = _figure(figsize=(8, 0.45 * len(ranked) + 1.2))
     skills = [r.scores.skill for r in ranked]
     colors = ["tab:green" if s > 0 else "tab:red" if s < 0 else "tab:gray" for s in skills]
-    ax.barh([r.name for r in ranked][::-1], skills[::-1], color=colors[::-1])
+    bars = ax.barh([r.name for r in ranked][::-1], skills[::-1], color=colors[::-1])
+    ax.bar_label(bars, labels=[f"{v:+.4f}" for v in skills[::-1]], fontsize=8, padding=3)
     ax.axvline(0, color="black", lw=0.8)
     lo = min(min(skills), -0.01)
-    ax.set_xlim(max(lo * 1.1, -1.0), max(max(skills) * 1.1, 0.01))
+    ax.set_xlim(max(lo * 1.25, -1.0), max(max(skills) * 1.25, 0.12 * abs(lo), 0.01))
     ax.set_xlabel("skill against persistence (bars below −1 are cut)")
     ax.set_title("Skill = 1 − RMSE / RMSE(persistence)")
     save_png(fig, path)
