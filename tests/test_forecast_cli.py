@@ -69,6 +69,11 @@ def test_train_then_predict(cli, tmp_path):
     assert pred["dates"] == ["2013-03-04", "2013-03-05", "2013-03-06"]
     expected = load_checkpoint(ckpt).predict(3)
     np.testing.assert_allclose(pred["predictions"], expected, rtol=1e-12)
+    r = cli("train", "--resume", str(ckpt), "--epochs", "2", "--quick", "--json")
+    assert r.code == 0, r.err
+    resumed = json.loads(r.out)
+    assert resumed["training"]["epochs"] == 5 and resumed["resumed_from"] == str(ckpt)
+    assert load_checkpoint(ckpt).history_.epochs == 5
     r = cli("predict", "--model", str(ckpt))  # the table
     assert r.code == 0
     assert "gru trained on ibm adj_close" in r.out

@@ -4,6 +4,7 @@
                             scaler), training config and record, data (source, columns, dates),
                             the tail of the series to predict from, versions
     DIR/model.safetensors   the weights (safetensors holds plain tensors: loading runs no code)
+    DIR/optimizer.safetensors   Adam's moments (neural models), so that training can resume
 
 Saving writes a temporary directory next to DIR and renames it into place, so DIR is either
 the old checkpoint or the new one, never half of each. Loading validates every field.
@@ -36,6 +37,7 @@ from rnnlab.forecast.training import TrainConfig, TrainHistory
 FORMAT = "rnnlab.checkpoint"
 FORMAT_VERSION = 1
 CONFIG, WEIGHTS = "config.json", "model.safetensors"
+OPTIMIZER = "optimizer.safetensors"  # Adam's state, for train --resume (neural models only)
 
 
 def _versions() -> dict:
@@ -117,11 +119,17 @@ def save_checkpoint(forecaster: WindowedForecaster, path: str | Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         save_file(_weights(forecaster), str(tmp / WEIGHTS), metadata={"format": FORMAT})
+        files = [CONFIG, WEIGHTS]
+        state = getattr(forecaster, "optimizer_state_", None)
+        if state is not None:
+            tensors, config["optimizer"] = _optimizer_tensors(state)
+            save_file(tensors, str(tmp / OPTIMIZER), metadata={"format": FORMAT})
+            files.append(OPTIMIZER)
         (tmp / CONFIG).write_text(json.dumps(config, indent=2, allow_nan=False) + "\n")
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a checkpoint is a plain dir
-        for name in (CONFIG, WEIGHTS):
+        for name in files:
             os.chmod(tmp / name, 0o666 & ~umask)
         if path.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
@@ -221,6 +229,7 @@ def load_checkpoint(path: str | Path) -> WindowedForecaster:
             raise RnnlabError(f"{where}: weight {key!r} holds NaN or inf")
     if isinstance(f, NeuralForecaster):
         f.module_ = _module(f, pre, weights, where)
+        f.optimizer_state_ = _optimizer_state(path, config.get("optimizer"), f.module_, where)
     else:
         coef = weights.get("intercept_and_coef")
         if (
@@ -236,6 +245,50 @@ def load_checkpoint(path: str | Path) -> WindowedForecaster:
     f.series_ = _tail(config, pre, where)
     f.checkpoint_ = config
     return f
+
+
+def _optimizer_tensors(state: dict) -> tuple[dict[str, torch.Tensor], dict]:
+    """Adam's ``state_dict`` as flat tensors ``state.<param>.<key>`` and JSON param groups."""
+    tensors = {}
+    for idx, st in state["state"].items():
+        for key, value in st.items():
+            t = value if torch.is_tensor(value) else torch.tensor(value)
+            tensors[f"state.{idx}.{key}"] = t.detach().contiguous().clone()
+    groups = [
+        {k: list(v) if isinstance(v, tuple) else v for k, v in g.items()}
+        for g in state["param_groups"]
+    ]
+    return tensors, {"param_groups": groups}
+
+
+def _optimizer_state(path: Path, config: dict | None, module, where: str) -> dict | None:
+    """Adam's state back from ``optimizer.safetensors``, checked against the module; None if
+    the checkpoint has none."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    if config is None or not (path / OPTIMIZER).is_file():
+        return None
+    try:
+        tensors = load_file(str(path / OPTIMIZER))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise RnnlabError(f"{where}: {OPTIMIZER} is not a valid safetensors file ({exc})") from None
+    state: dict[int, dict] = {}
+    for name, t in tensors.items():
+        parts = name.split(".")
+        if len(parts) != 3 or parts[0] != "state" or not parts[1].isdigit():
+            raise RnnlabError(f"{where}: {OPTIMIZER} has an unexpected tensor {name!r}")
+        state.setdefault(int(parts[1]), {})[parts[2]] = t
+    groups = config.get("param_groups") if isinstance(config, dict) else None
+    if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+        raise RnnlabError(f"{where}: {CONFIG} optimizer.param_groups must be a list of objects")
+    groups = [{k: tuple(v) if k == "betas" else v for k, v in g.items()} for g in groups]
+    full = {"state": state, "param_groups": groups}
+    try:
+        torch.optim.Adam(module.parameters()).load_state_dict(full)
+    except (ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise RnnlabError(f"{where}: {OPTIMIZER} does not fit the model ({exc})") from None
+    return full
 
 
 def _module(f: NeuralForecaster, pre: Preprocessor, weights: dict, where: str):

@@ -6,7 +6,8 @@ shared training loop; they differ only in what they see:
     RecurrentForecaster   the window s_{t−W} … s_{t−1} as a sequence (B, W, 1)
     MLPForecaster         hand-made features of it (B, F): see :mod:`rnnlab.data.features`
 
-The trained ``nn.Module`` is ``module_`` (usable on its own), the training record ``history_``.
+The trained ``nn.Module`` is ``module_`` (usable on its own), the training record ``history_``,
+Adam's state ``optimizer_state_`` (so that ``warm_start`` training goes on where it stopped).
 """
 
 from __future__ import annotations
@@ -65,8 +66,12 @@ class NeuralForecaster(WindowedForecaster):
     def _fit_scaled(self, X, y, X_val, y_val, progress) -> None:
         config = self.train_config
         torch.manual_seed(config.seed)  # the initial weights
-        if not (self.warm_start and hasattr(self, "module_")):
+        warm = self.warm_start and hasattr(self, "module_")
+        if not warm:
             self.module_ = self.build_module(X.shape[-1])
+        optimizer = torch.optim.Adam(self.module_.parameters())
+        if warm and getattr(self, "optimizer_state_", None) is not None:
+            optimizer.load_state_dict(self.optimizer_state_)  # Adam's moments go on too
         val = None
         if len(y_val):
             val = (self._tensor(X_val), torch.as_tensor(y_val, dtype=torch.float32))
@@ -76,7 +81,9 @@ class NeuralForecaster(WindowedForecaster):
             val,
             config,
             progress,
+            optimizer,
         )
+        self.optimizer_state_ = optimizer.state_dict()
 
     @torch.no_grad()
     def _predict_scaled(self, X: np.ndarray) -> np.ndarray:

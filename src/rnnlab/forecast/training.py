@@ -161,13 +161,15 @@ def train(
     val_data: tuple[Tensor, Tensor] | None,
     config: TrainConfig,
     progress: Callable[[EpochReport], None] | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
 ) -> TrainHistory:
     """Fit ``module`` so that ``module(X)`` (B,) approaches y (B,) in mean squared error.
 
     Adam with ``config.lr``; after each epoch the validation loss decides early stopping, and
     the weights of the best validation epoch are restored at the end. Without validation data
     the last epoch's weights are kept. Returns the :class:`TrainHistory`; never raises for a
-    diverging loss.
+    diverging loss. Pass ``optimizer`` to continue with its state (its learning rate and weight
+    decay are set from ``config``).
     """
     X, y = train_data
     for name, t in (("training inputs", X), ("training targets", y)):
@@ -176,9 +178,10 @@ def train(
     if len(y) == 0:
         raise RnnlabError("no training windows")
     generator = torch.Generator().manual_seed(config.seed)
-    optimizer = torch.optim.Adam(
-        module.parameters(), lr=config.lr, weight_decay=config.weight_decay
-    )
+    if optimizer is None:
+        optimizer = torch.optim.Adam(module.parameters())
+    for group in optimizer.param_groups:
+        group["lr"], group["weight_decay"] = config.lr, config.weight_decay
     params = [p for p in module.parameters() if p.requires_grad]
     history = TrainHistory()
     best_loss, best_state, since_best = math.inf, None, 0
