@@ -72,7 +72,8 @@ def test_train_then_predict(cli, tmp_path):
     r = cli("train", "--resume", str(ckpt), "--epochs", "2", "--quick", "--json")
     assert r.code == 0, r.err
     resumed = json.loads(r.out)
-    assert resumed["training"]["epochs"] == 5 and resumed["resumed_from"] == str(ckpt)
+    assert resumed["training"]["epochs"] == 5
+    assert resumed["resumed_from"] == str(ckpt)
     assert load_checkpoint(ckpt).history_.epochs == 5
     r = cli("predict", "--model", str(ckpt))  # the table
     assert r.code == 0
