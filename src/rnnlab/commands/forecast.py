@@ -83,8 +83,9 @@ def run(args: argparse.Namespace) -> int:
     from rnnlab.forecast.experiment import ForecastConfig, run_forecast
     from rnnlab.forecast.models import is_neural
 
-    set_threads(args)
+    models = _models(args.models)  # check the cheap things before importing torch
     series = load_series(args, DEFAULT_DATASET)
+    set_threads(args)
     if args.quick and len(series) > QUICK_TAIL:
         series = series.tail(QUICK_TAIL, f"--quick: the last {QUICK_TAIL} points only")
     if args.horizon < 1:
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     net = net_config(args)
     options = {"rnn": dict(net.cell_options)} if net.cell_options else {}
     config = ForecastConfig(
-        models=_models(args.models),
+        models=models,
         window=window_config(args),
         net=net,
         cell_options=options,
