@@ -130,3 +130,14 @@ def test_dataset_errors():
         load_dataset("nope")
     with pytest.raises(RnnlabError, match=r"no column 'price'.*adj_close"):
         load_dataset("aapl", "price")
+
+
+def test_scalers_round_trip_through_their_dicts():
+    from rnnlab.data.scaling import MinMaxScaler, StandardScaler, scaler_from_dict
+
+    for scaler in (MinMaxScaler(low=-2.0, high=5.0), StandardScaler(mean=3.0, std=0.5)):
+        assert scaler_from_dict(scaler.to_dict()) == scaler
+    p = Preprocessor(WindowConfig(window=3, target="diff")).fit(np.array([1.0, 3.0, 4.0, 9.0]))
+    q = Preprocessor.from_dict(p.to_dict())
+    assert q.config == p.config
+    assert q.scaler_ == p.scaler_

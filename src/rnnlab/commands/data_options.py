@@ -49,20 +49,28 @@ def add_data_options(p: argparse.ArgumentParser, default_dataset: str | None) ->
 
 
 def load_series(args: argparse.Namespace, default_dataset: str | None):
-    """The series the options name (a CSV file, or an embedded dataset)."""
+    """The series the options name (a CSV file, or an embedded dataset); --quick keeps its
+    last points."""
     from rnnlab.data.csvfile import load_csv
     from rnnlab.data.sources import load_dataset
 
     if args.data is not None:
         if args.dataset is not None:
             raise RnnlabError("--data: give either --data FILE.csv or --dataset NAME, not both")
-        return load_csv(args.data, args.column, args.date_column, args.fill)
+        return _quick(args, load_csv(args.data, args.column, args.date_column, args.fill))
     if args.date_column is not None:
         raise RnnlabError("--date-column: only for --data FILE.csv (embedded data has its dates)")
     name = args.dataset or default_dataset
     if name is None:
         raise RnnlabError("no data: give --dataset NAME or --data FILE.csv")
-    return load_dataset(name, args.column)
+    return _quick(args, load_dataset(name, args.column))
+
+
+def _quick(args: argparse.Namespace, series):
+    """With --quick, only the last QUICK_TAIL points."""
+    if getattr(args, "quick", False) and len(series) > QUICK_TAIL:
+        return series.tail(QUICK_TAIL, f"--quick: the last {QUICK_TAIL} points only")
+    return series
 
 
 def add_window_options(p: argparse.ArgumentParser) -> None:

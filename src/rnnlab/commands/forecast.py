@@ -9,7 +9,6 @@ from pathlib import Path
 
 from rnnlab.commands.common import add_json_option, add_quick_option, add_seed_option
 from rnnlab.commands.data_options import (
-    QUICK_TAIL,
     add_data_options,
     add_net_options,
     add_train_options,
@@ -86,8 +85,6 @@ def run(args: argparse.Namespace) -> int:
     models = _models(args.models)  # check the cheap things before importing torch
     series = load_series(args, DEFAULT_DATASET)
     set_threads(args)
-    if args.quick and len(series) > QUICK_TAIL:
-        series = series.tail(QUICK_TAIL, f"--quick: the last {QUICK_TAIL} points only")
     if args.horizon < 1:
         raise RnnlabError(f"--horizon: must be >= 1, got {args.horizon}")
     net = net_config(args)

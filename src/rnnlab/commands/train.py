@@ -11,7 +11,6 @@ from pathlib import Path
 
 from rnnlab.commands.common import add_json_option, add_quick_option, add_seed_option
 from rnnlab.commands.data_options import (
-    QUICK_TAIL,
     add_data_options,
     add_net_options,
     add_train_options,
@@ -106,8 +105,6 @@ def run(args: argparse.Namespace) -> int:
     if args.resume is not None and args.data is None and args.dataset is None:
         _data_from_checkpoint(args, f.checkpoint_["data"])
     series = load_series(args, DEFAULT_DATASET)
-    if args.quick and len(series) > QUICK_TAIL:
-        series = series.tail(QUICK_TAIL, f"--quick: the last {QUICK_TAIL} points only")
     n_val = round(len(series) * args.val)
     if not 0 <= args.val < 0.9:
         raise RnnlabError(f"--val: must be in [0, 0.9), got {args.val}")
