@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/rnnlab walkthrough
+	$(BIN)/rnnlab forecast --out out/forecast
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ Both are plain NumPy, usable without torch, and serialise to a small JSON-able d
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass
 from typing import ClassVar
 
@@ -122,7 +123,7 @@ def scaler_from_dict(d: dict) -> Scaler:
         raise RnnlabError(f"unknown scaler {d!r}; expected kind 'minmax' or 'standard'")
     cls = SCALERS[d["kind"]]
     fields = {k: v for k, v in d.items() if k != "kind"}
-    expected = set(cls.__dataclass_fields__)
+    expected = {f.name for f in dataclasses.fields(cls)}  # the ClassVar `kind` is not one
     if set(fields) != expected:
         raise RnnlabError(f"scaler {d['kind']!r} needs exactly the keys {sorted(expected)}")
     try:

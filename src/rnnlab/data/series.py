@@ -1,0 +1,252 @@
+"""A validated univariate time series: values, optional dates, and where they came from.
+
+Every source (embedded dataset, user CSV) ends here, through :func:`build_series`, so the rules
+are the same for all: finite values, not constant, dates (when present) strictly increasing,
+missing values an error unless the user chose how to fill them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnnlab.errors import RnnlabError
+
+FILLS = ("ffill", "drop")
+
+
+@dataclass(frozen=True)
+class Series:
+    """One column of numbers in time order.
+
+    Attributes
+    ----------
+    values : ndarray (N,) float64
+        Finite values, oldest first.
+    dates : ndarray (N,) datetime64[ns], or None
+        Strictly increasing time stamps; ``None`` when the data has no date column.
+    name : str
+        What the values are, for titles (``"aapl adj_close"``).
+    source : str
+        The embedded dataset's name or the CSV path.
+    column : str
+        The column the values came from.
+    date_column : str or None
+        The column the dates came from.
+    """
+
+    values: np.ndarray
+    dates: np.ndarray | None = None
+    name: str = "series"
+    source: str = ""
+    column: str = "value"
+    date_column: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        values = np.asarray(self.values, dtype=np.float64)
+        if values.ndim != 1:
+            raise RnnlabError(f"{self.name}: a series is one column, got shape {values.shape}")
+        if not np.all(np.isfinite(values)):
+            i = int(np.flatnonzero(~np.isfinite(values))[0])
+            raise RnnlabError(f"{self.name}: value {values[i]} at row {i + 1} is not finite")
+        object.__setattr__(self, "values", values)
+        if self.dates is not None:
+            dates = np.asarray(self.dates, dtype="datetime64[ns]")
+            if dates.shape != values.shape:
+                raise RnnlabError(f"{self.name}: {dates.size} dates for {values.size} values")
+            if dates.size > 1 and not np.all(dates[1:] > dates[:-1]):
+                raise RnnlabError(f"{self.name}: dates must be strictly increasing")
+            object.__setattr__(self, "dates", dates)
+
+    def __len__(self) -> int:
+        return int(self.values.size)
+
+    def head(self, n: int) -> Series:
+        """The first ``n`` points (the past only: what a model may be fitted on)."""
+        dates = None if self.dates is None else self.dates[:n]
+        return Series(
+            self.values[:n],
+            dates,
+            self.name,
+            self.source,
+            self.column,
+            self.date_column,
+            self.notes,
+        )
+
+    def tail(self, n: int, note: str | None = None) -> Series:
+        """The last ``n`` points (with ``note`` added to the notes)."""
+        dates = None if self.dates is None else self.dates[-n:]
+        notes = self.notes if note is None else (*self.notes, note)
+        return Series(
+            self.values[-n:], dates, self.name, self.source, self.column, self.date_column, notes
+        )
+
+    def label(self, i: int) -> str:
+        """Point ``i`` for people: its date (time of day when it has one), else ``row i+1``."""
+        if self.dates is None:
+            return f"row {i + 1}"
+        return format_date(self.dates[i])
+
+    def next_dates(self, n: int) -> np.ndarray | None:
+        """The dates of the next ``n`` points after the end, from the series' own rhythm."""
+        if self.dates is None:
+            return None
+        return next_dates(self.dates, n)
+
+    @property
+    def frequency(self) -> str:
+        """The rhythm of the dates in words (``"business days"``, ``"monthly"``, ``"30 min"``)."""
+        return "none (no dates)" if self.dates is None else describe_frequency(self.dates)
+
+
+def format_date(d: np.datetime64) -> str:
+    """``2013-03-01``, or ``2016-02-15 00:30`` when the time of day matters."""
+    text = str(np.datetime_as_string(d, unit="m"))
+    return text[:10] if text.endswith("T00:00") else text.replace("T", " ")
+
+
+def _offset(dates: np.ndarray):
+    """A pandas offset that continues the dates, or None to step by the median gap."""
+    import pandas as pd
+
+    tail = pd.DatetimeIndex(dates[-60:])
+    if len(tail) >= 3:
+        with warnings.catch_warnings():  # pandas 3.1 warns that a string becomes an offset
+            warnings.simplefilter("ignore")
+            freq = pd.infer_freq(tail)
+        if freq is not None:
+            return pd.tseries.frequencies.to_offset(freq)  # a string or already an offset
+    gaps = np.diff(dates.astype("datetime64[ns]").astype(np.int64))
+    day = 86_400 * 10**9
+    if gaps.size and np.median(gaps) == day and np.all(tail.day_of_week < 5):
+        return pd.offsets.BDay()  # weekdays only, one day apart: trading days
+    return None
+
+
+def next_dates(dates: np.ndarray, n: int) -> np.ndarray:
+    """Continue ``dates`` by ``n`` steps: pandas' inferred frequency, business days for trading
+    data (weekdays, holidays skipped in the past), else the median gap."""
+    import pandas as pd
+
+    last = pd.Timestamp(dates[-1])
+    offset = _offset(dates)
+    if offset is not None:
+        out = pd.date_range(last, periods=n + 1, freq=offset)[1:]
+        return out.values.astype("datetime64[ns]")
+    gaps = np.diff(dates.astype(np.int64))
+    step = np.int64(np.median(gaps)) if gaps.size else np.int64(86_400 * 10**9)
+    start = np.int64(dates[-1].astype(np.int64))
+    return (start + step * np.arange(1, n + 1, dtype=np.int64)).astype("datetime64[ns]")
+
+
+def describe_frequency(dates: np.ndarray) -> str:
+    """The rhythm of ``dates`` in words."""
+    import pandas as pd
+
+    if dates.size < 2:
+        return "unknown"
+    offset = _offset(dates)
+    if isinstance(offset, pd.offsets.BDay | pd.offsets.BusinessDay):
+        return "daily (business days)"
+    if offset is not None:
+        words = {"D": "daily", "W": "weekly", "MS": "monthly", "ME": "monthly", "M": "monthly"}
+        words.update({"QS": "quarterly", "QE": "quarterly", "YS": "yearly", "YE": "yearly"})
+        base = offset.freqstr.split("-")[0]  # "MS", "W-SUN", "30min"
+        if base in words:
+            return words[base]
+    seconds = float(np.median(np.diff(dates.astype(np.int64)))) / 1e9
+    for unit, size in (("days", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"every {seconds / size:g} {unit}"
+    return f"every {seconds:g} s"
+
+
+def build_series(
+    values: np.ndarray,
+    dates: np.ndarray | None,
+    *,
+    row: Callable[[int], str],
+    column: str,
+    source: str,
+    name: str | None = None,
+    date_column: str | None = None,
+    fill: str | None = None,
+) -> Series:
+    """Validate parsed values (NaN = missing) and dates (NaT = missing) into a :class:`Series`.
+
+    ``row(i)`` names row ``i`` for error messages (``"data.csv, line 7"``). Missing values are
+    an error unless ``fill`` is ``"ffill"`` (carry the last value forward) or ``"drop"``.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    where = f"column {column!r}"
+    if x.size == 0:
+        raise RnnlabError(f"{source}: no data rows")
+    inf = np.flatnonzero(np.isinf(x))
+    if inf.size:
+        raise RnnlabError(f"{row(int(inf[0]))}, {where}: {x[inf[0]]} is not a finite number")
+    if dates is not None:
+        dates = np.asarray(dates, dtype="datetime64[ns]")
+        nat = np.flatnonzero(np.isnat(dates))
+        if nat.size:
+            raise RnnlabError(f"{row(int(nat[0]))}: the date in {date_column!r} is missing")
+    if dates is not None and dates.size > 1:
+        gaps = dates[1:] - dates[:-1]
+        bad = np.flatnonzero(gaps <= np.timedelta64(0, "ns"))
+        if bad.size:
+            i = int(bad[0])
+            this, before = format_date(dates[i + 1]), format_date(dates[i])
+            what = (
+                f"date {this} is duplicated (the row before has it too)"
+                if gaps[i] == np.timedelta64(0, "ns")
+                else f"date {this} is earlier than {before} on the row before (dates unsorted)"
+            )
+            raise RnnlabError(
+                f"{row(i + 1)}: {what}; the rows must be sorted by {date_column!r}, one per date"
+            )
+    notes: list[str] = []
+    missing = np.isnan(x)
+    if missing.any():
+        first = int(np.flatnonzero(missing)[0])
+        count = int(missing.sum())
+        if fill is None:
+            raise RnnlabError(
+                f"{row(first)}, {where}: missing value ({count} in all); "
+                "use --fill ffill to carry the last value forward or --fill drop to drop the rows"
+            )
+        if fill not in FILLS:
+            raise RnnlabError(f"--fill: unknown method {fill!r}; choose one of {', '.join(FILLS)}")
+        if fill == "drop" or missing[0]:
+            if fill == "ffill":
+                raise RnnlabError(
+                    f"{row(0)}, {where}: the first value is missing, so there is nothing to fill "
+                    "forward from; use --fill drop"
+                )
+            keep = ~missing
+            x = x[keep]
+            dates = None if dates is None else dates[keep]
+            notes.append(f"dropped {count} row(s) with a missing value")
+        else:
+            idx = np.where(missing, 0, np.arange(x.size))
+            x = x[np.maximum.accumulate(idx)]  # x_t = the last observed value at or before t
+            notes.append(f"filled {count} missing value(s) forward")
+        if x.size == 0:
+            raise RnnlabError(f"{source}, {where}: every value is missing")
+    if np.all(x == x[0]):
+        raise RnnlabError(
+            f"{source}, {where}: the series is constant (every value is {x[0]:g}); "
+            "there is nothing to forecast"
+        )
+    return Series(
+        values=x,
+        dates=dates,
+        name=name or f"{source} {column}",
+        source=source,
+        column=column,
+        date_column=date_column,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,85 @@
+"""Chronological train / validation / test split: the past trains, the future judges.
+
+    train  = points [0, n_train)                 fits the scaler and the weights
+    val    = points [n_train, n_train + n_val)   picks the epoch (early stopping)
+    test   = points [n_train + n_val, N)         scored once, at the end
+
+No shuffling across the boundaries. A target in the validation or test part may have inputs
+from the parts before it (they are its past); no training target ever sees a later point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rnnlab.errors import RnnlabError
+
+MIN_TRAIN_TARGETS = 10
+MIN_EVAL_POINTS = 2
+
+
+@dataclass(frozen=True)
+class Split:
+    """Sizes of the three parts, in time order."""
+
+    n_train: int
+    n_val: int
+    n_test: int
+
+    @property
+    def train_end(self) -> int:
+        """First index after the training part."""
+        return self.n_train
+
+    @property
+    def val_end(self) -> int:
+        """First index of the test part."""
+        return self.n_train + self.n_val
+
+    @property
+    def total(self) -> int:
+        """N, the length of the series."""
+        return self.n_train + self.n_val + self.n_test
+
+    def to_dict(self) -> dict:
+        """JSON-able form."""
+        return {"train": self.n_train, "validation": self.n_val, "test": self.n_test}
+
+
+def _sizes(n: int, val: float, test: float) -> Split:
+    n_test = round(n * test)
+    n_val = round(n * val)
+    return Split(n - n_val - n_test, n_val, n_test)
+
+
+def _fits(split: Split, context: int, val: float, test: float) -> bool:
+    return (
+        split.n_train - context >= MIN_TRAIN_TARGETS
+        and (val == 0 or split.n_val >= MIN_EVAL_POINTS)
+        and (test == 0 or split.n_test >= MIN_EVAL_POINTS)
+    )
+
+
+def chronological_split(n: int, val: float = 0.15, test: float = 0.15, context: int = 0) -> Split:
+    """Split N points by the fractions ``val`` and ``test`` (rounded), the rest for training.
+
+    ``context`` is the number of leading training points that only serve as inputs (the window,
+    plus one for differences); the training part must leave at least 10 targets after them, and
+    the validation and test parts (when asked for) at least 2 points each.
+    """
+    for name, frac in (("--val", val), ("--test", test)):
+        if not 0 <= frac < 1:
+            raise RnnlabError(f"{name}: the fraction must be in [0, 1), got {frac:g}")
+    if val + test >= 0.9:
+        raise RnnlabError(f"--val + --test = {val + test:g} leaves too little for training")
+    split = _sizes(n, val, test)
+    if _fits(split, context, val, test):
+        return split
+    need = n + 1
+    while not _fits(_sizes(need, val, test), context, val, test):
+        need += 1
+    parts = f"{1 - val - test:.0%}/{val:.0%}/{test:.0%} train/validation/test"
+    raise RnnlabError(
+        f"too few rows: {n}; a {parts} split with {context} leading point(s) used only as "
+        f"inputs (the window) needs at least {need} (try a smaller --window)"
+    )

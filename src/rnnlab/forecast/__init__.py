@@ -1,0 +1,42 @@
+"""Forecasting: forecasters with fit/predict, baselines, the training loop, metrics, checkpoints.
+
+Importing this package imports torch.
+"""
+
+from rnnlab.forecast.base import Forecaster, WindowedForecaster
+from rnnlab.forecast.baselines import LinearAR, MovingAverage, Persistence
+from rnnlab.forecast.checkpoint import load_checkpoint, save_checkpoint
+from rnnlab.forecast.experiment import ForecastConfig, ForecastResult, run_forecast
+from rnnlab.forecast.metrics import Scores, score
+from rnnlab.forecast.models import DEFAULT_MODELS, make_forecaster, model_names
+from rnnlab.forecast.nets import MLPNet, NetConfig, RecurrentNet
+from rnnlab.forecast.neural import MLPForecaster, NeuralForecaster, RecurrentForecaster
+from rnnlab.forecast.training import EpochReport, TrainConfig, TrainHistory, train
+
+__all__ = [
+    "DEFAULT_MODELS",
+    "EpochReport",
+    "ForecastConfig",
+    "ForecastResult",
+    "Forecaster",
+    "LinearAR",
+    "MLPForecaster",
+    "MLPNet",
+    "MovingAverage",
+    "NetConfig",
+    "NeuralForecaster",
+    "Persistence",
+    "RecurrentForecaster",
+    "RecurrentNet",
+    "Scores",
+    "TrainConfig",
+    "TrainHistory",
+    "WindowedForecaster",
+    "load_checkpoint",
+    "make_forecaster",
+    "model_names",
+    "run_forecast",
+    "save_checkpoint",
+    "score",
+    "train",
+]

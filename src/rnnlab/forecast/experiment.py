@@ -1,0 +1,238 @@
+"""The whole forecasting job: split, fit every model, score the test tail, predict what's next.
+
+    series -> chronological split -> each model: fit(train + validation) -> one-step forecasts
+    of every test point from the actual past -> scores in real units against persistence ->
+    next value(s) after the end of the data
+
+The test part is never passed to ``fit``: not to the scaler, not to the weights, not to early
+stopping. Whether a model's edge over persistence is more than luck is judged with the
+Diebold-Mariano test on squared errors (h = 1):
+
+    d_t = (x_t − x̂_t^persistence)² − (x_t − x̂_t^model)²
+    DM  = mean(d) / sqrt(var(d) / n),   p = P(Z > DM) for Z ~ N(0, 1)   (one-sided: model better)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from rnnlab.data.series import Series, format_date
+from rnnlab.data.splits import Split, chronological_split
+from rnnlab.data.windows import WindowConfig
+from rnnlab.forecast.base import Forecaster
+from rnnlab.forecast.metrics import Scores, score
+from rnnlab.forecast.models import DEFAULT_MODELS, make_forecaster
+from rnnlab.forecast.nets import NetConfig
+from rnnlab.forecast.training import TrainConfig, TrainHistory
+
+SIGNIFICANCE = 0.05
+SCORE_COLUMNS = ("model", "RMSE", "MAE", "MAPE %", "direction %", "skill", "p (DM)")
+
+
+def _num(v: float | None, digits: int = 4) -> str:
+    return "—" if v is None else f"{v:.{digits}f}"
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    """Everything the job needs besides the data; flows unchanged into the report."""
+
+    models: tuple[str, ...] = DEFAULT_MODELS
+    window: WindowConfig = field(default_factory=WindowConfig)
+    net: NetConfig = field(default_factory=NetConfig)  # shape of every neural model
+    cell_options: dict = field(default_factory=dict)  # per model name, e.g. {"rnn": {...}}
+    train: TrainConfig = field(default_factory=TrainConfig)
+    val: float = 0.15  # fraction of the series for validation (early stopping)
+    test: float = 0.15  # fraction of the series for the final test
+    ma_window: int = 7  # k of the moving-average baseline
+    horizon: int = 1  # how many next values to predict after the end of the data
+
+
+@dataclass
+class ModelResult:
+    """One model's outcome."""
+
+    name: str
+    forecaster: Forecaster
+    test_forecast: np.ndarray  # (n_test,) one-step-ahead levels
+    scores: Scores
+    p_value: float | None  # Diebold-Mariano, one-sided, model better than persistence
+    next_values: np.ndarray  # (horizon,)
+    seconds: float
+
+    @property
+    def history(self) -> TrainHistory | None:
+        """The training record of a neural model, else None."""
+        return getattr(self.forecaster, "history_", None)
+
+    def cells(self) -> list[str]:
+        """The scores as table cells, in :data:`SCORE_COLUMNS` order (— where undefined)."""
+        sc = self.scores
+        pct = None if sc.direction is None else 100 * sc.direction
+        p = "—" if self.p_value is None else f"{self.p_value:.3g}"
+        head = [self.name, _num(sc.rmse), _num(sc.mae), _num(sc.mape, 3), _num(pct, 1)]
+        return [*head, _num(sc.skill), p]
+
+
+@dataclass
+class ForecastResult:
+    """The job's outcome: the data, the split, each model's result, in the order asked."""
+
+    series: Series
+    split: Split
+    config: ForecastConfig
+    results: dict[str, ModelResult]
+    next_dates: np.ndarray | None
+    seconds: float
+    failed: dict[str, str] = field(default_factory=dict)  # model -> why it has no scores
+
+    @property
+    def test_actual(self) -> np.ndarray:
+        """x_t over the test part."""
+        return self.series.values[self.split.val_end :]
+
+    def to_dict(self) -> dict:
+        """The run as plain JSON-able data (``--json`` and ``metrics.json``)."""
+        s, sp = self.series, self.split
+        dates = None if self.next_dates is None else [format_date(d) for d in self.next_dates]
+        training = {n: r.history.summary() for n, r in self.results.items() if r.history}
+        return {
+            "dataset": s.source,
+            "series": {
+                "name": s.name,
+                "column": s.column,
+                "rows": len(s),
+                "first": s.label(0),
+                "last": s.label(len(s) - 1),
+                "frequency": s.frequency,
+                "notes": list(s.notes),
+            },
+            "split": {
+                **sp.to_dict(),
+                "test_first": s.label(sp.val_end),
+                "test_last": s.label(len(s) - 1),
+            },
+            "config": {
+                "models": list(self.config.models),
+                "window": self.config.window.to_dict(),
+                "net": self.config.net.to_dict(),
+                "cell_options": self.config.cell_options,
+                "train": self.config.train.to_dict(),
+                "val": self.config.val,
+                "test": self.config.test,
+                "ma_window": self.config.ma_window,
+            },
+            "test": {r.name: {**r.scores.to_dict(), "p_value": r.p_value} for r in self.ranking()},
+            "ranking": [r.name for r in self.ranking()],
+            "verdict": self.verdict(),
+            "next": {name: float(r.next_values[0]) for name, r in self.results.items()},
+            "next_date": None if dates is None else dates[0],
+            "next_values": {name: r.next_values.tolist() for name, r in self.results.items()},
+            "next_dates": dates,
+            "last_value": float(s.values[-1]),
+            "training": training,
+            "failed": self.failed,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def ranking(self) -> list[ModelResult]:
+        """Best first, by RMSE."""
+        return sorted(self.results.values(), key=lambda r: r.scores.rmse)
+
+    def verdict(self) -> str:
+        """One honest sentence (or two) on persistence."""
+        others = [r for r in self.ranking() if r.name != "persistence"]
+        if not others:
+            return "Only persistence was run: there is nothing to compare it with."
+        best = others[0]
+        skill = best.scores.skill if best.scores.skill is not None else 0.0
+        if skill <= 0:
+            return (
+                f"No model beats persistence (tomorrow = today) on the {self.split.n_test} test "
+                f"points: the best other model, {best.name}, has skill {skill:+.4f}. This is the "
+                "usual outcome on prices (and other random-walk-like series), whose next change "
+                "is close to unpredictable."
+            )
+        if best.p_value is None or best.p_value >= SIGNIFICANCE:
+            p = "n/a" if best.p_value is None else f"{best.p_value:.2g}"
+            return (
+                f"{best.name} edges out persistence (skill {skill:+.4f}), but the difference is "
+                f"not significant (Diebold-Mariano p = {p}): treat it as a tie with "
+                "tomorrow = today."
+            )
+        return (
+            f"{best.name} beats persistence: skill {skill:+.4f}, Diebold-Mariano p = "
+            f"{best.p_value:.2g} on {self.split.n_test} test points."
+        )
+
+
+def diebold_mariano(actual: np.ndarray, baseline: np.ndarray, model: np.ndarray) -> float | None:
+    """One-sided p-value that ``model`` has lower squared error than ``baseline`` (h = 1)."""
+    d = (actual - baseline) ** 2 - (actual - model) ** 2  # > 0 where the model is better
+    n = d.size
+    var = float(np.var(d, ddof=1)) if n > 1 else 0.0
+    if var == 0:
+        return None
+    dm = float(np.mean(d)) / math.sqrt(var / n)
+    return 0.5 * math.erfc(dm / math.sqrt(2))  # P(Z > DM)
+
+
+def run_forecast(
+    series: Series,
+    config: ForecastConfig | None = None,
+    progress: Callable[[str], Callable | None] | None = None,
+) -> ForecastResult:
+    """Fit and score every model of ``config.models`` on ``series``.
+
+    ``progress(name)`` may return a per-epoch callback for that model's training.
+    """
+    config = ForecastConfig() if config is None else config
+    start = time.perf_counter()
+    window = config.window
+    split = chronological_split(
+        len(series), config.val, config.test, context=max(window.first_target, config.ma_window)
+    )
+    seen = series.head(split.val_end)  # train + validation: all that fit() ever gets
+    test_start = split.val_end
+    actual = series.values[test_start:]
+    previous = series.values[test_start - 1 : -1]
+    next_dates = series.next_dates(config.horizon)
+    names = list(dict.fromkeys(("persistence", *config.models)))
+    forecasts: dict[str, tuple[Forecaster, np.ndarray, np.ndarray, float]] = {}
+    for name in names:
+        t0 = time.perf_counter()
+        net = replace(config.net, cell_options=dict(config.cell_options.get(name, {})))
+        f = make_forecaster(name, window, net, config.train, config.ma_window)
+        f.fit(seen, val_size=split.n_val, progress=None if progress is None else progress(name))
+        test_forecast = f.historical_forecasts(series, test_start)
+        next_values = f.predict(config.horizon, series)
+        forecasts[name] = (f, test_forecast, next_values, time.perf_counter() - t0)
+    base_rmse = float(np.sqrt(np.mean((actual - forecasts["persistence"][1]) ** 2)))
+    results, failed = {}, {}
+    for name in names:
+        f, test_forecast, next_values, seconds = forecasts[name]
+        if not (np.all(np.isfinite(test_forecast)) and np.all(np.isfinite(next_values))):
+            history = getattr(f, "history_", None)
+            why = history.message if history is not None and history.message else ""
+            failed[name] = f"its forecasts are not finite numbers. {why}".strip()
+            continue
+        p = None
+        if name != "persistence":
+            p = diebold_mariano(actual, forecasts["persistence"][1], test_forecast)
+        results[name] = ModelResult(
+            name=name,
+            forecaster=f,
+            test_forecast=test_forecast,
+            scores=score(actual, test_forecast, previous, base_rmse),
+            p_value=p,
+            next_values=next_values,
+            seconds=seconds,
+        )
+    return ForecastResult(
+        series, split, config, results, next_dates, time.perf_counter() - start, failed
+    )

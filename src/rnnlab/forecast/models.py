@@ -1,0 +1,71 @@
+"""Forecasters by name: the baselines, the MLP, and one recurrent forecaster per cell name.
+
+Any name in :func:`rnnlab.cells.cell_names` is a recurrent forecaster with that cell, so a
+cell registered later (minGRU, minLSTM, …) is a model here with no change to this file.
+"""
+
+from __future__ import annotations
+
+from rnnlab.data.windows import WindowConfig
+from rnnlab.errors import RnnlabError
+from rnnlab.forecast.base import Forecaster
+from rnnlab.forecast.baselines import LinearAR, MovingAverage, Persistence
+from rnnlab.forecast.nets import NetConfig
+from rnnlab.forecast.training import TrainConfig
+
+BASELINES = ("persistence", "moving_average", "linear")
+DEFAULT_MODELS = (*BASELINES, "mlp", "rnn", "lstm", "gru")
+
+
+def model_names() -> tuple[str, ...]:
+    """Every name :func:`make_forecaster` accepts."""
+    from rnnlab.cells import cell_names
+
+    return (*BASELINES, "mlp", *cell_names())
+
+
+def is_neural(name: str) -> bool:
+    """True for the MLP and the recurrent forecasters (the ones that train)."""
+    return name not in BASELINES
+
+
+def make_forecaster(
+    name: str,
+    window: WindowConfig | None = None,
+    net: NetConfig | None = None,
+    train: TrainConfig | None = None,
+    ma_window: int = 7,
+) -> Forecaster:
+    """A fresh forecaster; ``net.kind`` is replaced by ``name`` for the neural ones."""
+    from dataclasses import replace
+
+    from rnnlab.cells import cell_names
+    from rnnlab.forecast.neural import MLPForecaster, RecurrentForecaster
+
+    net = NetConfig() if net is None else net
+    if name == "persistence":
+        return Persistence()
+    if name == "moving_average":
+        return MovingAverage(k=ma_window)
+    if name == "linear":
+        return LinearAR(window)
+    if name == "mlp":
+        return MLPForecaster(replace(net, kind="mlp", cell_options={}), window, train)
+    if name in cell_names():
+        return RecurrentForecaster(replace(net, kind=name), window, train)
+    raise RnnlabError(f"unknown model {name!r}; choose from {', '.join(model_names())}")
+
+
+def parse_models(text: str) -> tuple[str, ...]:
+    """``--models a,b,c`` -> names, checked, duplicates removed, persistence always included
+    (every skill is measured against it)."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise RnnlabError("--models: the list is empty")
+    known = model_names()
+    for n in names:
+        if n not in known:
+            raise RnnlabError(f"--models: unknown model {n!r}; choose from {', '.join(known)}")
+    if "persistence" not in names:
+        names.insert(0, "persistence")
+    return tuple(dict.fromkeys(names))

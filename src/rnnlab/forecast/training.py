@@ -1,0 +1,259 @@
+"""The training loop: Adam on the mean squared error, early stopping, optional clipping.
+
+It knows nothing of the model beyond ``module(X) -> (B,)`` predictions, so any part of rnnlab
+can reuse it (the gradient diagnostics use it to show gradients exploding). Per optimisation
+step it records the gradient's global L2 norm *before* clipping,
+
+    ‖g‖ = sqrt(Σ_p ‖∂L/∂p‖²)        and, with clip_norm c, g ← g · min(1, c / ‖g‖),
+
+and whether the clip fired. A NaN or inf loss (or gradient norm) stops training: the weights
+go back to the best epoch so far (or stay at the last finite step if no epoch finished), and
+the history says so in words instead of raising. The weights kept are those of the best epoch
+so far; if no epoch finished, the last weights whose loss was finite.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+from rnnlab.errors import RnnlabError
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train; every field is a plain number so it goes into a checkpoint unchanged."""
+
+    epochs: int = 60  # passes over the training windows (the most; early stopping may end sooner)
+    lr: float = 1e-3  # Adam's learning rate
+    batch_size: int = 64  # windows per optimisation step
+    patience: int = 8  # stop after this many epochs without a better validation loss; 0: never
+    clip_norm: float | None = 1.0  # rescale the gradient to at most this L2 norm; None: no clip
+    weight_decay: float = 0.0  # Adam's L2 penalty
+    seed: int = 0  # weights' initialisation and batch order
+
+    def __post_init__(self) -> None:
+        checks = {
+            "--epochs": self.epochs >= 1,
+            "--lr": self.lr > 0 and math.isfinite(self.lr),
+            "--batch-size": self.batch_size >= 1,
+            "--patience": self.patience >= 0,
+            "--clip": self.clip_norm is None
+            or (self.clip_norm > 0 and math.isfinite(self.clip_norm)),
+            "--weight-decay": self.weight_decay >= 0,
+        }
+        for option, ok in checks.items():
+            if not ok:
+                raise RnnlabError(f"{option}: invalid value in {self}")
+
+    def to_dict(self) -> dict:
+        """JSON-able form."""
+        return asdict(self)
+
+
+@dataclass
+class TrainHistory:
+    """What happened in training, epoch by epoch and step by step.
+
+    ``status`` is "completed" (all epochs), "early-stopped" (patience ran out) or "diverged"
+    (a NaN/inf loss or gradient; ``message`` says why and what to try).
+    """
+
+    train_loss: list[float] = field(default_factory=list)  # per epoch, mean over its steps
+    val_loss: list[float] = field(default_factory=list)  # per epoch (empty without validation)
+    grad_norm: list[float] = field(default_factory=list)  # per step, before clipping
+    clipped: list[bool] = field(default_factory=list)  # per step, did the clip fire
+    step_loss: list[float] = field(default_factory=list)  # per step
+    best_epoch: int | None = None  # 1-based epoch whose weights were kept
+    status: str = "completed"
+    message: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def epochs(self) -> int:
+        """Epochs finished."""
+        return len(self.train_loss)
+
+    @property
+    def diverged(self) -> bool:
+        """True if a NaN or inf stopped training."""
+        return self.status == "diverged"
+
+    @property
+    def clip_fraction(self) -> float:
+        """Share of steps whose gradient was clipped."""
+        return sum(self.clipped) / len(self.clipped) if self.clipped else 0.0
+
+    def summary(self) -> dict:
+        """The headline numbers, JSON-able."""
+        finite_val = [v for v in self.val_loss if math.isfinite(v)]
+        return {
+            "epochs": self.epochs,
+            "best_epoch": self.best_epoch,
+            "status": self.status,
+            "message": self.message,
+            "final_train_loss": self.train_loss[-1] if self.train_loss else None,
+            "best_val_loss": min(finite_val) if finite_val else None,
+            "clip_fraction": self.clip_fraction,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def to_dict(self) -> dict:
+        """JSON-able form (non-finite numbers become None)."""
+
+        def finite(xs):
+            return [x if math.isfinite(x) else None for x in xs]
+
+        d = asdict(self)
+        for key in ("train_loss", "val_loss", "grad_norm", "step_loss"):
+            d[key] = finite(d[key])
+        return d
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    """Passed to the progress callback after each epoch."""
+
+    epoch: int
+    epochs: int
+    train_loss: float
+    val_loss: float | None
+    seconds: float
+
+
+def _batches(n: int, size: int, generator: torch.Generator | None) -> list[Tensor]:
+    order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
+    return list(torch.split(order, size))
+
+
+@torch.no_grad()
+def evaluate_loss(module: nn.Module, X: Tensor, y: Tensor, batch_size: int = 4096) -> float:
+    """Mean squared error of ``module`` on (X, y), in eval mode, in batches."""
+    was_training = module.training
+    module.eval()
+    total = 0.0
+    for i in range(0, len(y), batch_size):
+        pred = module(X[i : i + batch_size])  # (B,)
+        total += float(((pred - y[i : i + batch_size]) ** 2).sum())
+    module.train(was_training)
+    return total / max(len(y), 1)
+
+
+def _diverged_message(what: str, epoch: int, step: int, norm: float | None, clip: float | None):
+    norm_text = "" if norm is None else f" (gradient norm before clipping {norm:.3g})"
+    advice = "lower --lr" + ("" if clip is not None else " or clip the gradient with --clip 1")
+    return (
+        f"training stopped at epoch {epoch}, step {step}: the {what} became NaN or inf"
+        f"{norm_text}. Likely cause: exploding gradients ({advice}) or bad data (NaN, inf or "
+        "huge values in the inputs); the last good weights were kept"
+    )
+
+
+def train(
+    module: nn.Module,
+    train_data: tuple[Tensor, Tensor],
+    val_data: tuple[Tensor, Tensor] | None,
+    config: TrainConfig,
+    progress: Callable[[EpochReport], None] | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+) -> TrainHistory:
+    """Fit ``module`` so that ``module(X)`` (B,) approaches y (B,) in mean squared error.
+
+    Adam with ``config.lr``; after each epoch the validation loss decides early stopping, and
+    the weights of the best validation epoch are restored at the end. Without validation data
+    the last epoch's weights are kept. Returns the :class:`TrainHistory`; never raises for a
+    diverging loss. Pass ``optimizer`` to continue with its state (its learning rate and weight
+    decay are set from ``config``).
+    """
+    X, y = train_data
+    for name, t in (("training inputs", X), ("training targets", y)):
+        if not torch.isfinite(t).all():
+            raise RnnlabError(f"bad data: the {name} hold NaN or inf")
+    if len(y) == 0:
+        raise RnnlabError("no training windows")
+    generator = torch.Generator().manual_seed(config.seed)
+    if optimizer is None:
+        optimizer = torch.optim.Adam(module.parameters())
+    for group in optimizer.param_groups:
+        group["lr"], group["weight_decay"] = config.lr, config.weight_decay
+    params = [p for p in module.parameters() if p.requires_grad]
+    history = TrainHistory()
+    best_loss, best_state, since_best = math.inf, None, 0
+    start = time.perf_counter()
+    module.train()
+    before_last_step: list[Tensor] | None = None  # the weights one step back (finite loss)
+    for epoch in range(1, config.epochs + 1):
+        epoch_losses = []
+        for step, idx in enumerate(_batches(len(y), config.batch_size, generator), start=1):
+            optimizer.zero_grad(set_to_none=True)
+            loss = ((module(X[idx]) - y[idx]) ** 2).mean()  # MSE over the batch
+            value = float(loss.detach())
+            if not math.isfinite(value):  # these weights fail: go back one step
+                if before_last_step is not None:
+                    with torch.no_grad():
+                        for p, saved in zip(params, before_last_step, strict=True):
+                            p.copy_(saved)
+                history.status = "diverged"
+                history.message = _diverged_message("loss", epoch, step, None, config.clip_norm)
+                break
+            loss.backward()
+            if config.clip_norm is not None:  # returns ‖g‖ before it rescales g
+                norm = float(torch.nn.utils.clip_grad_norm_(params, config.clip_norm))
+            else:
+                grads = [p.grad for p in params if p.grad is not None]
+                norm = float(torch.nn.utils.get_total_norm(grads))
+            history.step_loss.append(value)
+            history.grad_norm.append(norm)
+            history.clipped.append(config.clip_norm is not None and norm > config.clip_norm)
+            if not math.isfinite(norm):  # a finite loss but no usable step: keep these weights
+                history.status = "diverged"
+                history.message = _diverged_message("gradient", epoch, step, norm, config.clip_norm)
+                break
+            before_last_step = [p.detach().clone() for p in params]
+            optimizer.step()
+            epoch_losses.append(value)
+        if history.diverged:
+            break
+        history.train_loss.append(sum(epoch_losses) / len(epoch_losses))
+        val_loss = None
+        if val_data is not None and len(val_data[1]):
+            val_loss = evaluate_loss(module, *val_data)
+            if not math.isfinite(val_loss):
+                history.status = "diverged"
+                history.message = _diverged_message(
+                    "validation loss", epoch, step, None, config.clip_norm
+                )
+                history.val_loss.append(val_loss)
+                break
+            history.val_loss.append(val_loss)
+        score = val_loss if val_loss is not None else history.train_loss[-1]
+        if score < best_loss or val_loss is None:
+            best_loss, since_best = score, 0
+            best_state = copy.deepcopy(module.state_dict())
+            history.best_epoch = epoch
+        else:
+            since_best += 1
+        if progress is not None:
+            progress(
+                EpochReport(
+                    epoch,
+                    config.epochs,
+                    history.train_loss[-1],
+                    val_loss,
+                    time.perf_counter() - start,
+                )
+            )
+        if val_loss is not None and config.patience and since_best >= config.patience:
+            history.status = "early-stopped"
+            break
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    module.eval()
+    history.seconds = time.perf_counter() - start
+    return history

@@ -1,0 +1,141 @@
+"""PNG plots of a forecast run (matplotlib, Agg backend: no screen needed).
+
+series.png     the whole series, the train / validation / test parts shaded
+test.png       the test tail: actual values and every model's one-step forecasts, with a
+               zoom on its last points (where lines that lag by one day show themselves)
+training.png   train and validation loss per epoch for each neural model
+skill.png      skill against persistence, one bar per model
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from rnnlab.forecast.experiment import ForecastResult
+
+ZOOM = 60  # test points in the zoomed panel
+COLORS = {"actual": "black", "persistence": "tab:gray", "moving_average": "tab:olive"}
+
+
+def _figure(*args, **kwargs):
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt, plt.subplots(*args, **kwargs)
+
+
+def save_png(fig, path: Path) -> Path:
+    """Write a figure atomically (temp file in the same directory, then rename)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def _x(result: ForecastResult) -> np.ndarray:
+    s = result.series
+    return np.arange(len(s)) if s.dates is None else s.dates
+
+
+def plot_series(result: ForecastResult, path: Path) -> Path:
+    """The series with the split marked."""
+    plt, (fig, ax) = _figure(figsize=(10, 3.6))
+    x, s, sp = _x(result), result.series, result.split
+    ax.plot(x, s.values, color="black", lw=0.8)
+    parts = (
+        ("train", 0, sp.train_end, "tab:blue"),
+        ("validation", sp.train_end, sp.val_end, "tab:orange"),
+    )
+    parts += (("test", sp.val_end, len(s), "tab:green"),)
+    for label, a, b, color in parts:
+        if b > a:
+            ax.axvspan(x[a], x[b - 1], color=color, alpha=0.12, label=f"{label} ({b - a})")
+    ax.set_title(f"{s.name}: chronological split")
+    ax.set_ylabel(s.column)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.autofmt_xdate()
+    save_png(fig, path)
+    plt.close(fig)
+    return path
+
+
+def plot_test(result: ForecastResult, path: Path) -> Path:
+    """Test predictions against the actual values: the whole test part and its last points."""
+    x = _x(result)[result.split.val_end :]
+    actual = result.test_actual
+    zoom = len(actual) > ZOOM
+    plt, (fig, axes) = _figure(2 if zoom else 1, 1, figsize=(10, 7 if zoom else 3.8), squeeze=False)
+    axes = axes[:, 0]
+    panels = [(axes[0], slice(None))] + ([(axes[1], slice(-ZOOM, None))] if zoom else [])
+    for ax, sl in panels:
+        ax.plot(x[sl], actual[sl], color="black", lw=1.6, label="actual")
+        for r in result.ranking():
+            ax.plot(x[sl], r.test_forecast[sl], lw=0.9, color=COLORS.get(r.name), label=r.name)
+        ax.set_ylabel(result.series.column)
+    axes[0].set_title(f"Test part: one-step-ahead forecasts ({len(actual)} points)")
+    if zoom:
+        axes[1].set_title(f"The last {ZOOM} test points")
+    axes[0].legend(loc="upper left", fontsize=7, ncol=4)
+    fig.autofmt_xdate()
+    save_png(fig, path)
+    plt.close(fig)
+    return path
+
+
+def plot_training(result: ForecastResult, path: Path) -> Path | None:
+    """Train (solid) and validation (dashed) loss per epoch, log scale; None if nothing trained."""
+    trained = [r for r in result.results.values() if r.history is not None and r.history.epochs]
+    if not trained:
+        return None
+    plt, (fig, ax) = _figure(figsize=(10, 4))
+    for i, r in enumerate(trained):
+        h, color = r.history, f"C{i}"
+        epochs = np.arange(1, h.epochs + 1)
+        ax.plot(epochs, h.train_loss, color=color, label=f"{r.name} train")
+        if h.val_loss:
+            ax.plot(
+                epochs[: len(h.val_loss)],
+                h.val_loss,
+                "--",
+                color=color,
+                label=f"{r.name} validation",
+            )
+        if h.best_epoch:
+            ax.axvline(h.best_epoch, color=color, lw=0.5, alpha=0.5)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("MSE (scaled units)")
+    ax.set_title("Training curves (thin vertical lines: the epoch whose weights were kept)")
+    ax.legend(fontsize=7, ncol=2)
+    save_png(fig, path)
+    plt.close(fig)
+    return path
+
+
+def plot_skill(result: ForecastResult, path: Path) -> Path:
+    """Skill = 1 − RMSE / RMSE_persistence per model (> 0 beats persistence)."""
+    ranked = [r for r in result.ranking() if r.scores.skill is not None]
+    plt, (fig, ax) = _figure(figsize=(8, 0.45 * len(ranked) + 1.2))
+    skills = [r.scores.skill for r in ranked]
+    colors = ["tab:green" if s > 0 else "tab:red" if s < 0 else "tab:gray" for s in skills]
+    bars = ax.barh([r.name for r in ranked][::-1], skills[::-1], color=colors[::-1])
+    ax.bar_label(bars, labels=[f"{v:+.4f}" for v in skills[::-1]], fontsize=8, padding=3)
+    ax.axvline(0, color="black", lw=0.8)
+    lo = min(min(skills), -0.01)
+    ax.set_xlim(max(lo * 1.25, -1.0), max(max(skills) * 1.25, 0.12 * abs(lo), 0.01))
+    ax.set_xlabel("skill against persistence (bars below −1 are cut)")
+    ax.set_title("Skill = 1 − RMSE / RMSE(persistence)")
+    save_png(fig, path)
+    plt.close(fig)
+    return path
