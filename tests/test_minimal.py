@@ -93,6 +93,6 @@ def test_registered_and_auto_path_uses_fused_on_cpu():
     assert {"mingru", "minlstm"} <= set(cell_names())
     cell = make_cell("mingru", 1, 3)
     h, _ = cell(torch.randn(2, 5, 1))
-    assert "LinearRecurrence" in type(h.grad_fn).__name__
+    assert "MinimalCell" in type(h.grad_fn).__name__
     with pytest.raises(ValueError, match="path must be"):
         make_cell("minlstm", 1, 3, path="parallel")

@@ -3,7 +3,9 @@
 The gates see only the input x_t, never h_{t−1}, so the recurrence is linear and diagonal,
 h_t = a_t ⊙ h_{t−1} + b_t, and can be evaluated three ways that agree (``path``):
 ``loop`` (the step loop), ``scan`` (the log-space parallel scan, Heinsen 2023) and ``fused``
-(the numba kernel of :func:`rnnlab.kernels.scan.linear_recurrence`).
+(:class:`rnnlab.kernels.scan.MinimalCellFunction`: the diagonal recurrence with the gates
+computed inside the same compiled pass, forward and backward, so that no (B, T, H) tensor of
+gates is ever written to memory).
 
 Gate convention (the paper's): z_t is the share of the *new* candidate,
 
@@ -28,7 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnlab.cells.base import Recurrence, State, register_cell
-from rnnlab.kernels.scan import linear_recurrence, log_space_scan
+from rnnlab.kernels.scan import MinimalCellFunction, log_space_scan
 
 Path = Literal["auto", "fused", "scan", "loop"]
 
@@ -47,6 +49,7 @@ class _Minimal(Recurrence):
     """Shared parts: one linear map of x_t to all the gate pre-activations, and the paths."""
 
     n_gates: int
+    kind: int  # the kernel's code for this cell
 
     def __init__(self, input_size: int, hidden_size: int, path: Path = "auto") -> None:
         super().__init__()
@@ -93,8 +96,8 @@ class _Minimal(Recurrence):
             log_a, log_b = self.log_coefficients(x)  # (B, T, H) each
             h = log_space_scan(log_a, log_b, state)
         else:
-            a, b = self.coefficients(x)  # (B, T, H) each
-            h = linear_recurrence(a, b, state)
+            h0 = self.initial_state(x) if state is None else state
+            h = MinimalCellFunction.apply(x, self.weight, self.bias, h0, self.kind)
         return h, h[:, -1]
 
 
@@ -107,7 +110,7 @@ class MinGRU(_Minimal):
     Parameters: ``weight`` (2H, I) and ``bias`` (2H,), rows [z; h̃].
     """
 
-    n_gates = 2
+    n_gates, kind = 2, 0
 
     def coefficients(self, x: Tensor) -> tuple[Tensor, Tensor]:
         k_z, k_h = self._preacts(x)
@@ -126,7 +129,7 @@ class MinLSTM(_Minimal):
     Parameters: ``weight`` (3H, I) and ``bias`` (3H,), rows [f; i; h̃].
     """
 
-    n_gates = 3
+    n_gates, kind = 3, 1
 
     def coefficients(self, x: Tensor) -> tuple[Tensor, Tensor]:
         k_f, k_i, k_h = self._preacts(x)

@@ -57,9 +57,10 @@ def _addr(a):
 def _activate(slab, relu):
     """slab ← φ(slab) in place: relu(a) = max(a, 0), or tanh (fast fit in float32, libm in
     float64 so that float64 results match torch to ~1e-16)."""
+    zero = slab[0] * 0
     if relu:
         for i in range(slab.size):
-            slab[i] = max(slab[i], 0.0)
+            slab[i] = max(slab[i], zero)
     elif slab.itemsize == 4:
         for i in range(slab.size):
             slab[i] = tanh_f32(slab[i])
@@ -115,14 +116,15 @@ def rnn_backward(g, hs, wh, dh0, relu, gemm):
     f, d, o = _addr(flags), _addr(dims), _addr(one)
     step = np.int64(B * H * g.itemsize)
     base, w = _addr(g), _addr(wh)
+    c1, c0 = one[0], one[0] - one[0]  # 1 and 0 in the array's dtype (a bare 1 is float64)
     for t in range(T - 1, -1, -1):
         da, h = gflat[t], hflat[t]
         if relu:
             for i in range(da.size):
-                da[i] = da[i] if h[i] > 0 else 0.0  # d relu(a)/da = [a > 0] = [h > 0]
+                da[i] = da[i] if h[i] > 0 else c0  # d relu(a)/da = [a > 0] = [h > 0]
         else:
             for i in range(da.size):
-                da[i] *= 1 - h[i] * h[i]  # d tanh(a)/da = 1 − tanh(a)²
+                da[i] *= c1 - h[i] * h[i]  # d tanh(a)/da = 1 − tanh(a)²
         prev = _addr(dh0) if t == 0 else base + (t - 1) * step
         gemm(
             f + _N, f + _N, d, d + 4, d + 8, o, w, d + 12, base + t * step, d + 16, o, prev, d + 20

@@ -132,3 +132,43 @@ def _scan(A: Tensor, b: Tensor) -> Tensor:
     if T > 1:  # h_{2k+1} = A_{2k+1} h_{2k} + b_{2k+1}
         h[:, 2::2] = _apply(A[:, 2::2], h_even[:, : (T - 1) // 2]) + b[:, 2::2]
     return h
+
+
+class MinimalCellFunction(torch.autograd.Function):
+    """h (B, T, H) of minGRU (kind 0) or minLSTM (kind 1) from x (B, T, I), the gate weights
+    W (G·H, I), b (G·H,) and h0 (B, H).
+
+    torch computes the pre-activations k = x·Wᵀ + b (B, T, G·H) in one matmul; one kernel
+    then computes the gates and runs the recurrence, and one kernel runs it backwards with the
+    gates recomputed from k, so no tensor of gates is stored.
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor, h0: Tensor, kind: int) -> Tensor:
+        from rnnlab.kernels import _scan_numba as K
+
+        x, weight = x.detach(), weight.detach()
+        h0 = h0.detach().contiguous()
+        B, T, I = x.shape
+        k = torch.addmm(bias.detach(), x.reshape(B * T, I), weight.T).view(B, T, -1)  # (B,T,G·H)
+        h = x.new_empty(B, T, h0.shape[1])  # (B, T, H)
+        forward = K.mingru_forward if kind == 0 else K.minlstm_forward
+        forward(k.numpy(), h0.numpy(), h.numpy())
+        ctx.kind = kind
+        ctx.save_for_backward(x, weight, k, h0, h)
+        return h
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad: Tensor):
+        from rnnlab.kernels import _scan_numba as K
+
+        x, weight, k, h0, h = ctx.saved_tensors
+        g = grad.contiguous()  # (B, T, H)
+        dk, dh0 = torch.empty_like(k), torch.empty_like(h0)
+        backward = K.mingru_backward if ctx.kind == 0 else K.minlstm_backward
+        backward(k.numpy(), h0.numpy(), h.numpy(), g.numpy(), dk.numpy(), dh0.numpy())
+        B, T, I = x.shape
+        dk2 = dk.view(B * T, -1)  # (B·T, G·H) = dL/dk
+        dx = (dk2 @ weight).view(B, T, I)  # (B, T, I) = dk·W
+        return dx, dk2.T @ x.reshape(B * T, I), dk2.sum(0), dh0, None
