@@ -34,7 +34,8 @@ def test_newton_needs_fewer_iterations_than_quasi_newton():
     x = torch.randn(2, 200, 1, dtype=torch.float64)
     full = deer(x, None, cell.wx, cell.wh, cell.b, quasi=False, tol=1e-10)
     diag = deer(x, None, cell.wx, cell.wh, cell.b, quasi=True, tol=1e-10)
-    assert full.converged and diag.converged
+    assert full.converged
+    assert diag.converged
     assert full.iterations < diag.iterations
     assert full.iterations < 200  # far fewer than T
     torch.testing.assert_close(full.h, diag.h, rtol=0, atol=1e-8)
