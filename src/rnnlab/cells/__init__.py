@@ -5,11 +5,14 @@ Importing this package imports torch.
 
 from rnnlab.cells.base import Recurrence, State, cell_names, make_cell, register_cell
 from rnnlab.cells.gated import GRU, LSTM
+from rnnlab.cells.minimal import MinGRU, MinLSTM
 from rnnlab.cells.vanilla import VanillaRNN
 
 __all__ = [
     "GRU",
     "LSTM",
+    "MinGRU",
+    "MinLSTM",
     "Recurrence",
     "State",
     "VanillaRNN",

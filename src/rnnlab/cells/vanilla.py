@@ -14,6 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from rnnlab.cells.base import Recurrence, State, register_cell
+from rnnlab.kernels.rnn import fused_rnn, fused_rnn_available
 
 
 class VanillaRNN(Recurrence):
@@ -54,8 +55,15 @@ class VanillaRNN(Recurrence):
         return h, h
 
     def forward(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
-        """All steps at once through torch's own RNN kernel (the nn.RNN path)."""
+        """All steps at once: the fused kernel on the CPU (:mod:`rnnlab.kernels.rnn`), else torch's
+        own RNN kernel (the nn.RNN path). ``rnnlab bench`` measures the two side by side."""
         h0 = self.initial_state(x) if state is None else state  # (B, H)
+        if fused_rnn_available(x):
+            return fused_rnn(x, h0, self.wx, self.wh, self.b, self.nonlinearity)
+        return self.torch_forward(x, h0)
+
+    def torch_forward(self, x: Tensor, h0: Tensor) -> tuple[Tensor, Tensor]:
+        """torch's RNN kernel over the whole sequence (what nn.RNN runs)."""
         run = torch.rnn_tanh if self.nonlinearity == "tanh" else torch.rnn_relu
         weights = [self.wx, self.wh, self.b, torch.zeros_like(self.b)]
         out, h_n = run(x, h0[None], weights, True, 1, 0.0, self.training, False, True)

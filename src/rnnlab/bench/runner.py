@@ -1,0 +1,272 @@
+"""The bench cases, run side by side: our kernels against torch's, sequential against parallel.
+
+A training step is forward + backward of Σ h (B, T, H) with fresh gradients. FLOP counts:
+    vanilla RNN    6·B·T·H·(H + I)       (forward 2·B·T·H·(H + I), backward twice that)
+    GRU            6·B·T·3H·(H + I)      (three gates)
+    minGRU         6·B·T·2H·I            (only the input projection is a matmul; the rest is
+                                          elementwise and bound by memory traffic, not FLOPs)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from rnnlab.bench.timing import interleaved_medians, matmul_peak
+
+TARGET_RNN = [(64, 50), (64, 200), (128, 50), (128, 200)]  # (H, T) at B = 64, I = 1
+
+
+@dataclass
+class BenchConfig:
+    """What to run."""
+
+    quick: bool = False  # the headline cases only
+    threads: int = 1  # torch (and so MKL) threads; the numba kernels are single-threaded
+    seed: int = 0  # inputs and weights
+    smoke: bool = False  # tiny B and T, for the test suite: plumbing only, no meaningful speed
+
+    def shape(self, B: int, T: int) -> tuple[int, int]:
+        """(B, T) as run: unchanged, or shrunk for a smoke run."""
+        return (2, max(2, T // 64)) if self.smoke else (B, T)
+
+
+@dataclass
+class Case:
+    """One implementation on one shape."""
+
+    group: str  # rnn | gru | deer
+    impl: str  # e.g. nn.RNN, fused
+    B: int
+    T: int
+    H: int
+    I: int
+    seconds: float  # median of the repeats after warm-up
+    gflops: float | None = None  # by the group's FLOP count
+    fraction_of_peak: float | None = None
+    ratio: float | None = None  # baseline seconds / these seconds (> 1: faster than torch)
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class BenchResult:
+    """Everything one run measured."""
+
+    conditions: dict
+    peak_gflops: float
+    cases: list[Case]
+    headline: dict
+    deer: dict
+
+    def to_dict(self) -> dict:
+        return {
+            "conditions": self.conditions,
+            "peak_gflops": self.peak_gflops,
+            "cases": [asdict(c) for c in self.cases],
+            "headline": self.headline,
+            "deer": self.deer,
+        }
+
+
+def _training_step(module, x) -> Callable[[], None]:
+    """One forward + backward of Σ h through ``module`` (a cell or an nn.RNN/GRU/LSTM)."""
+
+    def step() -> None:
+        for p in module.parameters():
+            p.grad = None
+        out = module(x)[0]
+        out.sum().backward()
+
+    return step
+
+
+def _pair(group, base_name, base, ours_name, ours, B, T, H, I, flops, peak, repeats) -> list[Case]:
+    """Time the baseline and ours interleaved; ratio = baseline / ours."""
+    sec = interleaved_medians({base_name: base, ours_name: ours}, repeats)
+    cases = []
+    for name in (base_name, ours_name):
+        gf = flops / sec[name] / 1e9
+        cases.append(
+            Case(group, name, B, T, H, I, sec[name], gf, gf / peak, sec[base_name] / sec[name])
+        )
+    return cases
+
+
+def rnn_cases(cfg: BenchConfig, peak: float, progress) -> list[Case]:
+    """nn.RNN against our fused cell (the ``rnn`` cell's CPU path), B = 64, I = 1."""
+    import torch
+
+    from rnnlab.cells import make_cell
+
+    shapes = [*TARGET_RNN, (256, 200)]
+    if not cfg.quick:
+        shapes += [(h, t) for h in (64, 128) for t in (25, 100, 400)] + [(256, 50)]
+    out = []
+    for H, T in shapes:
+        (B, T), I = cfg.shape(64, T), 1
+        torch.manual_seed(cfg.seed)
+        x = torch.randn(B, T, I)
+        ref = torch.nn.RNN(I, H, batch_first=True)
+        ours = make_cell("rnn", I, H)
+        repeats = 7 if T * H <= 200 * 128 else 5
+        out += _pair("rnn", "nn.RNN", _training_step(ref, x), "fused", _training_step(ours, x),
+                     B, T, H, I, 6 * B * T * H * (H + I), peak, repeats)  # fmt: skip
+        progress()
+    return out
+
+
+def gated_cases(cfg: BenchConfig, peak: float, progress) -> list[Case]:
+    """nn.GRU against minGRU (fused kernel; and the log-space scan in the full run), B = 64,
+    H = 128, I = 1; in the full run also nn.LSTM against minLSTM."""
+    import torch
+
+    from rnnlab.cells import make_cell
+
+    H, I = 128, 1
+    Ts = [4096] if cfg.quick else [256, 1024, 4096]
+    out = []
+    for T in Ts:
+        B, T = cfg.shape(64, T)
+        torch.manual_seed(cfg.seed)
+        x = torch.randn(B, T, I)
+        gru_flops = 6 * B * T * 3 * H * (H + I)
+        fns = {
+            "nn.GRU": _training_step(torch.nn.GRU(I, H, batch_first=True), x),
+            "minGRU fused": _training_step(make_cell("mingru", I, H, path="fused"), x),
+        }
+        if not cfg.quick and T <= 1024:
+            fns["minGRU log-space scan"] = _training_step(make_cell("mingru", I, H, path="scan"), x)
+        sec = interleaved_medians(fns, repeats=3)
+        if not cfg.quick and cfg.shape(64, 4096)[1] == T:  # its own round: GRU timed as in quick
+            lstm = {
+                "nn.LSTM": _training_step(torch.nn.LSTM(I, H, batch_first=True), x),
+                "minLSTM fused": _training_step(make_cell("minlstm", I, H, path="fused"), x),
+            }
+            sec |= interleaved_medians(lstm, repeats=3)
+        for name, s in sec.items():
+            flops = {"nn.GRU": gru_flops, "nn.LSTM": 6 * B * T * 4 * H * (H + I)}.get(
+                name, 6 * B * T * (3 if "LSTM" in name else 2) * H * I
+            )
+            base = sec["nn.LSTM"] if "LSTM" in name else sec["nn.GRU"]
+            gf = flops / s / 1e9
+            out.append(Case("gated", name, B, T, H, I, s, gf, gf / peak, base / s))
+        progress()
+    return out
+
+
+def deer_cases(cfg: BenchConfig, progress) -> tuple[list[Case], dict]:
+    """The tanh RNN's forward evaluation: sequential (fused kernel) against DEER and quasi-DEER
+    (parallel scans), with iterations and sequential depth; the crossover in T if any."""
+    import torch
+
+    from rnnlab.cells import make_cell
+    from rnnlab.kernels import deer
+
+    H, I = 16, 1
+    Ts = [cfg.shape(16, T)[1] for T in ([64, 256] if cfg.quick else [64, 256, 1024, 4096])]
+    cases, rows = [], []
+    for T in Ts:
+        B = cfg.shape(16, T)[0]
+        torch.manual_seed(cfg.seed)
+        cell = make_cell("rnn", I, H)
+        with torch.no_grad():
+            cell.wh.mul_(0.5)  # a contracting recurrence, as trained RNNs mostly are
+        x = torch.randn(B, T, I)
+        runs = {}
+
+        def run(quasi, runs=runs, x=x, cell=cell):
+            runs[quasi] = deer(x, None, cell.wx, cell.wh, cell.b, quasi=quasi, tol=1e-6)
+
+        fns = {
+            "sequential (fused)": lambda x=x, cell=cell: cell(x),
+            "DEER": lambda: run(False),
+            "quasi-DEER": lambda: run(True),
+        }
+        with torch.no_grad():
+            sec = interleaved_medians(fns, repeats=3)
+            ref, _ = cell.loop(x)
+        for name, s in sec.items():
+            extra = {}
+            if name != "sequential (fused)":
+                res = runs[name == "quasi-DEER"]
+                extra = {
+                    "iterations": res.iterations,
+                    "depth": res.depth,
+                    "max_error": float((res.h - ref).abs().max()),
+                }
+            ratio = sec["sequential (fused)"] / s
+            cases.append(Case("deer", name, B, T, H, I, s, None, None, ratio, extra))
+        rows.append((T, sec))
+        progress()
+    B = cfg.shape(16, 0)[0]
+    cross = {}
+    for name in ("DEER", "quasi-DEER"):
+        faster = [T for T, sec in rows if sec[name] < sec["sequential (fused)"]]
+        cross[name] = faster[0] if faster else None
+    summary = {
+        "B": B,
+        "H": H,
+        "crossover_T": cross,
+        "note": "crossover_T: the smallest T measured where the parallel-in-time method beat "
+        "the sequential loop on this CPU; null: it never did up to T = " + str(Ts[-1]),
+        "sequential_depth": {str(T): T for T in Ts},
+        "log2_T": {str(T): math.ceil(math.log2(T)) for T in Ts},
+    }
+    return cases, summary
+
+
+def _conditions(cfg: BenchConfig) -> dict:
+    import numba
+    import torch
+
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            model = next(ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {
+        "torch_threads": torch.get_num_threads(),
+        "numba": f"{numba.__version__}, single-threaded kernels (no parallel loops)",
+        "torch": torch.__version__,
+        "cpu": model,
+        "cpu_count": os.cpu_count(),
+        "load_average_start": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "quick": cfg.quick,
+        "smoke": cfg.smoke,
+        "seed": cfg.seed,
+    }
+
+
+def run_bench(cfg: BenchConfig, progress: Callable[[str], None] = lambda msg: None) -> BenchResult:
+    """Measure the peak, then every case, all in this one process and run."""
+    import torch
+
+    torch.set_num_threads(cfg.threads)
+    conditions = _conditions(cfg)
+    progress("matmul peak")
+    peak = matmul_peak()
+    cases = rnn_cases(cfg, peak, lambda: progress("rnn"))
+    cases += gated_cases(cfg, peak, lambda: progress("gated"))
+    deer_list, deer_summary = deer_cases(cfg, lambda: progress("deer"))
+    cases += deer_list
+    conditions["load_average_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+    def find(group, impl, H, T):
+        T = cfg.shape(64, T)[1]
+        return next(c for c in cases if (c.group, c.impl, c.H, c.T) == (group, impl, H, T))
+
+    headline = {
+        "rnn_fused_vs_nn_rnn": min(find("rnn", "fused", H, T).ratio for H, T in TARGET_RNN),
+        "rnn_fraction_of_peak_h256": find("rnn", "fused", 256, 200).fraction_of_peak,
+        "mingru_fused_vs_nn_gru_t4096": find("gated", "minGRU fused", 128, 4096).ratio,
+    }
+    headline["targets"] = {
+        "rnn_fused_vs_nn_rnn >= 2": headline["rnn_fused_vs_nn_rnn"] >= 2,
+        "rnn_fraction_of_peak_h256 >= 0.5": headline["rnn_fraction_of_peak_h256"] >= 0.5,
+        "mingru_fused_vs_nn_gru_t4096 >= 10": headline["mingru_fused_vs_nn_gru_t4096"] >= 10,
+    }
+    return BenchResult(conditions, peak, cases, headline, deer_summary)

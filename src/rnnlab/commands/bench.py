@@ -1,0 +1,117 @@
+"""``rnnlab bench``: our kernels against torch's, side by side in one run, on this machine."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rnnlab.commands.common import (
+    add_json_option,
+    add_quick_option,
+    add_seed_option,
+    fmt,
+    make_console,
+    print_json,
+)
+from rnnlab.errors import RnnlabError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``bench`` command."""
+    p = sub.add_parser(
+        "bench",
+        help="speed: fused kernels vs nn.RNN/nn.GRU, sequential vs parallel in time",
+        description=(
+            "Measure this machine's fp32 matmul peak, then training steps of nn.RNN against "
+            "the fused RNN kernel, nn.GRU against minGRU, and the tanh RNN's sequential "
+            "evaluation against DEER and quasi-DEER, all in one run (medians of interleaved "
+            "repeats). One thread by default."
+        ),
+    )
+    p.add_argument("--threads", type=int, default=1, help="torch/MKL threads (default 1)")
+    p.add_argument(
+        "--plot",
+        type=Path,
+        default=Path("runs/bench/time_vs_T.png"),
+        help="where to write the PNG of time against T (default runs/bench/time_vs_T.png)",
+    )
+    p.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # tiny, for tests
+    add_quick_option(p)
+    add_seed_option(p)
+    add_json_option(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the bench; print the table (or one JSON object) and write the plot."""
+    if args.threads < 1:
+        raise RnnlabError(f"--threads: must be at least 1, got {args.threads}")
+    from rich.progress import Progress
+
+    from rnnlab.bench import BenchConfig, run_bench
+    from rnnlab.bench.plot import plot_time_vs_t
+
+    cfg = BenchConfig(quick=args.quick, threads=args.threads, seed=args.seed, smoke=args.smoke)
+    with Progress(console=make_console(stderr=True), transient=True) as bar:
+        task = bar.add_task("bench", total=None)
+        result = run_bench(cfg, lambda msg: bar.update(task, description=f"bench: {msg}"))
+    try:
+        plot = plot_time_vs_t(result.cases, args.plot)
+    except OSError as exc:
+        raise RnnlabError(f"--plot: cannot write {args.plot}: {exc.strerror}") from None
+    data = result.to_dict() | {"plot": str(plot)}
+    if args.json:
+        print_json(data)
+        return 0
+    _print(result, plot)
+    return 0
+
+
+def _print(result, plot: Path) -> None:
+    from rich.table import Table
+
+    con = make_console()
+    c = result.conditions
+    start, end = fmt(c["load_average_start"], 3), fmt(c["load_average_end"], 3)
+    load = f"{start} at the start, {end} at the end"
+    con.print(
+        f"Conditions: {c['cpu']} ({c['cpu_count']} cores, shared), torch {c['torch']} with "
+        f"{c['torch_threads']} thread(s), numba {c['numba']}; load average {load}"
+    )
+    con.print(f"Single-thread fp32 matmul peak, measured now: {result.peak_gflops:.1f} GFLOP/s")
+    table = Table(title="Training step (forward + backward), median seconds")
+    for col in ("group", "impl", "B", "T", "H", "I", "ms", "GFLOP/s", "of peak", "× torch"):
+        table.add_column(col, justify="left" if col in ("group", "impl") else "right")
+    for k in result.cases:
+        if k.group == "deer":
+            continue
+        table.add_row(k.group, k.impl, str(k.B), str(k.T), str(k.H), str(k.I),
+                      f"{k.seconds * 1e3:.2f}", f"{k.gflops:.1f}", f"{k.fraction_of_peak:.0%}",
+                      f"{k.ratio:.2f}")  # fmt: skip
+    con.print(table)
+    deer = Table(title="tanh RNN forward: sequential against parallel in time (tol 1e-6)")
+    for col in ("impl", "B", "T", "H", "ms", "iterations", "depth", "depth of loop", "× seq."):
+        deer.add_column(col, justify="left" if col == "impl" else "right")
+    for k in result.cases:
+        if k.group == "deer":
+            it, depth = k.extra.get("iterations", 1), k.extra.get("depth", k.T)
+            deer.add_row(k.impl, str(k.B), str(k.T), str(k.H), f"{k.seconds * 1e3:.2f}",
+                         str(it), str(depth), str(k.T), f"{k.ratio:.3f}")  # fmt: skip
+    con.print(deer)
+    for name, T in result.deer["crossover_T"].items():
+        where = (
+            f"from T = {T}"
+            if T
+            else f"at no T measured (up to {max(k.T for k in result.cases if k.group == 'deer')})"
+        )
+        con.print(f"{name} beats the sequential loop on this CPU {where}.")
+    h = result.headline
+    con.print("Headline:")
+    con.print(f"  rnn_fused_vs_nn_rnn          = {h['rnn_fused_vs_nn_rnn']:.2f}  (target ≥ 2)")
+    con.print(
+        f"  rnn_fraction_of_peak_h256    = {h['rnn_fraction_of_peak_h256']:.2f}  (target ≥ 0.5)"
+    )
+    con.print(
+        f"  mingru_fused_vs_nn_gru_t4096 = {h['mingru_fused_vs_nn_gru_t4096']:.2f}  (target ≥ 10)"
+    )
+    con.print(f"Plot: {plot}")

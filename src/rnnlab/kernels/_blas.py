@@ -1,0 +1,49 @@
+"""The BLAS matrix multiply that the fused kernels call once per time step.
+
+PyTorch's CPU wheels for x86-64 link Intel MKL into ``libtorch_cpu`` and export its Fortran
+entry points ``SGEMM``/``DGEMM``. We bind them with ctypes and hand them to the numba kernels,
+which call them per step without going back to Python: C ← α·op(A)·op(B) + β·C (column-major).
+MKL's thread count follows ``torch.set_num_threads``. Where torch ships no MKL (other
+platforms), :func:`gemm` returns None and the cells keep torch's own kernel.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+from pathlib import Path
+
+import torch
+
+
+@functools.cache
+def _library() -> ctypes.CDLL | None:
+    """libtorch_cpu, opened again (the process already has it loaded), or None."""
+    if not torch.backends.mkl.is_available():
+        return None
+    for path in sorted((Path(torch.__file__).parent / "lib").glob("*torch_cpu.*")):
+        try:
+            return ctypes.CDLL(str(path))
+        except OSError:
+            continue
+    return None
+
+
+@functools.cache
+def gemm(dtype: torch.dtype):
+    """The ctypes function ``?GEMM`` for float32 (SGEMM) or float64 (DGEMM), or None.
+
+    Fortran signature, every argument by pointer:
+    ``(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)``.
+    """
+    name = {torch.float32: "SGEMM", torch.float64: "DGEMM"}.get(dtype)
+    lib = _library()
+    if name is None or lib is None:
+        return None
+    try:
+        fn = getattr(lib, name)
+    except AttributeError:
+        return None
+    fn.restype = None
+    fn.argtypes = [ctypes.c_void_p] * 13
+    return fn
