@@ -15,7 +15,15 @@ from rnnlab import __version__
 from rnnlab.errors import RnnlabError
 
 # Command modules under rnnlab.commands, in the order `rnnlab --help` lists them.
-COMMANDS = ("walkthrough", "forecast", "train", "predict", "datasets")
+COMMANDS = (
+    "walkthrough",
+    "forecast",
+    "train",
+    "predict",
+    "datasets",
+    "gradients",
+    "longmemory",
+)
 
 
 class _Parser(argparse.ArgumentParser):
