@@ -26,7 +26,18 @@ def test_quick_adding_run_reports_every_cell(cli_here, tmp_path):
         assert res["config"]["cell"] == name
         assert res["fraction_of_baseline"] == pytest.approx(res["final_loss"] / d["baseline"])
     assert d["results"]["irnn"]["config"]["lr"] == 1e-4
+    assert d["results"]["rnn"]["config"]["forget_bias"] is None
     assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_lstm_forget_bias_default_and_override(cli_here):
+    def bias(*args: str):
+        r = cli_here("longmemory", "--quick", "--max-steps", "1", "--json", *args)
+        return json.loads(r.out)["results"]["lstm"]["config"]["forget_bias"]
+
+    assert bias("--cell", "lstm") == 1.0
+    assert bias("--cell", "lstm", "--forget-bias", "torch") is None
+    assert bias("--cell", "lstm,gru", "--forget-bias", "3") == 3.0
 
 
 def test_quick_copy_run_and_its_baseline(cli_here):

@@ -105,6 +105,35 @@ def set_forget_bias(cell: Recurrence, value: float) -> Recurrence:
     return cell
 
 
+@torch.no_grad()
+def chrono_init(cell: Recurrence, t_max: int, seed: int = 0) -> Recurrence:
+    """Chrono initialisation (Tallec & Ollivier 2018, "Can recurrent neural networks warp
+    time?", §4): gate biases that spread the units' memory timescales over 1 … T_max.
+
+        LSTM   b_f ~ log U(1, T_max − 1),  b_i = −b_f
+        GRU    b_z ~ log U(1, T_max − 1)   (torch's z keeps the old state)
+
+    A unit with b = log u keeps σ(log u) = u/(1 + u) = 1 − 1/(1 + u) of its state per step: a
+    memory of about 1 + u steps at rest. The biases sit in ``bias_ih``; ``bias_hh`` of those
+    gates is set to 0.
+    """
+    from rnnlab.cells.gated import GRU, LSTM
+
+    if not isinstance(cell, LSTM | GRU):
+        raise RnnlabError(f"chrono: for the LSTM and GRU only, not {type(cell).__name__}")
+    if t_max < 3:
+        raise RnnlabError(f"chrono: needs T_max >= 3, got {t_max}")
+    H = cell.hidden_size
+    generator = torch.Generator().manual_seed(seed)
+    u = 1 + (t_max - 2) * torch.rand(H, generator=generator, dtype=torch.float64)
+    b = torch.log(u).to(cell.bias_ih.dtype)  # (H,) in [0, log(T_max − 1)]
+    f = slice(H, 2 * H)  # LSTM order i, f, g, o; GRU order r, z, n: both rows H … 2H − 1
+    cell.bias_ih[f], cell.bias_hh[f] = b, 0.0
+    if isinstance(cell, LSTM):
+        cell.bias_ih[:H], cell.bias_hh[:H] = -b, 0.0  # input gate: b_i = −b_f
+    return cell
+
+
 @register_cell("irnn")
 def _irnn(input_size: int, hidden_size: int, scale: float = 1.0) -> VanillaRNN:
     """ReLU RNN with Wh = scale·I, b = 0, Wx ~ N(0, 0.001²) (Le, Jaitly & Hinton 2015, §3)."""

@@ -32,8 +32,11 @@ DEFAULTS = {
     "eval_every": (100, 20),
     "eval_size": (1000, 64),
 }
-# Per-cell learning rates where the usual 1e-3 does not suit (Adam).
-CELL_LR = {"irnn": 1e-4}
+# Per-cell defaults where the shared ones do not suit:
+#   irnn  Adam lr 1e-4: Le, Jaitly & Hinton (2015) train the IRNN with a small learning rate
+#   lstm  forget-gate bias 1 (Gers, Schmidhuber & Cummins 2000; Jozefowicz et al. 2015; the
+#         default of Keras's LSTM): with torch's U(−1/√H, 1/√H) init, f ≈ 0.5 at the start
+CELL_DEFAULTS: dict[str, dict] = {"irnn": {"lr": 1e-4}, "lstm": {"forget_bias": 1.0}}
 OPTIMIZERS = ("adam", "sgd")  # rnnlab.tasks.runner.OPTIMIZERS, without importing torch
 TASKS = ("adding", "copy")  # rnnlab.tasks.task_names()
 
@@ -66,9 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--hidden", type=int, metavar="H", help="hidden units (default 128)")
     g.add_argument("--batch-size", type=int, help="fresh sequences per step (default 64)")
     g.add_argument(
-        "--lr",
-        type=float,
-        help="learning rate (default 1e-3; irnn 1e-4, as Le et al. use a small one)",
+        "--lr", type=float, help="learning rate (default 1e-3; irnn 1e-4, after Le et al.)"
     )
     g.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="default adam")
     g.add_argument(
@@ -94,7 +95,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--init", choices=INIT_SCHEMES, default="default", help="recurrent weights")
     g.add_argument("--scale", type=float, default=1.0, help="times the --init scheme (default 1)")
     g.add_argument(
-        "--forget-bias", type=float, help="the LSTM's forget-gate bias (default: torch's init)"
+        "--forget-bias",
+        metavar="B",
+        help="the LSTM's forget-gate bias (default 1; 'torch' keeps torch's own init)",
     )
     g.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="write the learning curves")
@@ -134,17 +137,28 @@ def _clip(text: str) -> float | None:
     return value
 
 
+def _forget_bias(text: str | None) -> float | None:
+    """The LSTM's forget-gate bias: the default 1, a number, or None for torch's own init."""
+    if text is None:
+        return CELL_DEFAULTS["lstm"]["forget_bias"]
+    if text.strip().lower() == "torch":
+        return None
+    return parse_number(text, "--forget-bias")
+
+
 def configs(args: argparse.Namespace) -> list:
     """One :class:`RunConfig` per cell named in ``--cell``."""
     from rnnlab.tasks.runner import RunConfig
 
     clip = _clip(args.clip)
     names = _cells(args.cell)
+    forget_bias = _forget_bias(args.forget_bias)
     if args.forget_bias is not None and "lstm" not in names:
         raise RnnlabError("--forget-bias: sets the LSTM's forget gate, but --cell names no lstm")
     out = []
     for name in names:
-        lr = args.lr if args.lr is not None else CELL_LR.get(name, 1e-3)
+        defaults = CELL_DEFAULTS.get(name, {})
+        lr = args.lr if args.lr is not None else defaults.get("lr", 1e-3)
         out.append(
             RunConfig(
                 cell=name,
@@ -160,7 +174,7 @@ def configs(args: argparse.Namespace) -> list:
                 stop_when_solved=not args.no_stop,
                 init=args.init,
                 scale=args.scale,
-                forget_bias=args.forget_bias if name == "lstm" else None,
+                forget_bias=forget_bias if name == "lstm" else None,
                 seed=args.seed,
             )
         )
@@ -249,16 +263,21 @@ def _print(task, results, plot: Path | None) -> None:
             "[green]yes[/]" if r.solved else "[red]no[/]",
             status,
             str(r.steps),
-            f"{r.seconds:.0f}",
+            f"{r.seconds:.0f}" if r.seconds >= 10 else f"{r.seconds:.1f}",
             r.clipping.describe(),
         )
     console.print(table)
     c = results[0].config
+
+    def own(r) -> str:
+        fb = "" if r.config.forget_bias is None else f", forget-gate bias {r.config.forget_bias:g}"
+        return f"{r.cell} lr {r.config.lr:g}{fb}"
+
     console.print(
-        f"H = {c.hidden}, batch {c.batch_size}, {c.optimizer} "
-        f"(lr {', '.join(f'{r.cell} {r.config.lr:g}' for r in results)}), clip "
-        f"{'none' if c.clip is None else c.clip}, init {c.init} × {c.scale:g}, seed {c.seed}; "
-        f"budget {c.budget:g} s per cell, validation on {c.eval_size} fixed sequences"
+        f"H = {c.hidden}, batch {c.batch_size}, {c.optimizer} ({'; '.join(map(own, results))}), "
+        f"clip {'none' if c.clip is None else c.clip}, recurrent init {c.init} × {c.scale:g}, "
+        f"seed {c.seed}; at most {c.max_steps} steps and {c.budget:g} s per cell; validation "
+        f"on {c.eval_size} fixed sequences every {c.eval_every} steps"
     )
     if plot is not None:
         console.print(f"Learning curves: {plot}")

@@ -51,6 +51,7 @@ class RunConfig:
     init: str = "default"  # recurrent weights: default|normal|orthogonal|identity
     scale: float = 1.0  # times the scheme
     forget_bias: float | None = None  # LSTM forget-gate bias; None: the cell's own
+    chrono: bool = False  # LSTM/GRU gate biases by chrono init, T_max = the task's steps
     cell_options: dict = field(default_factory=dict)  # passed to make_cell
     seed: int = 0  # weights, batches and the validation set
 
@@ -123,13 +124,15 @@ class RunResult:
 
 def build_net(task: Task, config: RunConfig) -> TaskNet:
     """The cell (seeded, initialised as configured) and the task's head."""
-    from rnnlab.cells.init import init_recurrent, set_forget_bias
+    from rnnlab.cells.init import chrono_init, init_recurrent, set_forget_bias
 
     torch.manual_seed(config.seed)
     cell = build_cell(config.cell, task.input_size, config.hidden, config.cell_options)
     init_recurrent(cell, config.init, config.scale, seed=config.seed)
     if config.forget_bias is not None:
         set_forget_bias(cell, config.forget_bias)
+    if config.chrono:
+        chrono_init(cell, task.steps, seed=config.seed)
     return TaskNet(cell, task.output_size, task.per_step)
 
 
