@@ -129,3 +129,17 @@ def assert_user_error(result: CliResult, *needles: str) -> None:
 def user_error():
     """Assert a CLI result is a clean one-line user error (see :func:`assert_user_error`)."""
     return assert_user_error
+
+
+@pytest.fixture
+def cli_here(capsys):
+    """Run ``rnnlab ARGS…`` inside this process (no start-up cost); returns code, stdout, stderr."""
+
+    def run(*args: str) -> CliResult:
+        from rnnlab.cli import main
+
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run

@@ -15,7 +15,16 @@ from rnnlab import __version__
 from rnnlab.errors import RnnlabError
 
 # Command modules under rnnlab.commands, in the order `rnnlab --help` lists them.
-COMMANDS = ("walkthrough", "forecast", "train", "predict", "datasets", "bench")
+COMMANDS = (
+    "walkthrough",
+    "forecast",
+    "train",
+    "predict",
+    "datasets",
+    "gradients",
+    "longmemory",
+    "bench",
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -80,4 +80,4 @@ def make_cell(name: str, input_size: int, hidden_size: int, **options) -> Recurr
 
 def _load_all() -> None:
     """Import the cell families so that their ``register_cell`` decorators run."""
-    from rnnlab.cells import gated, minimal, vanilla  # noqa: F401
+    from rnnlab.cells import gated, init, minimal, vanilla  # noqa: F401

@@ -1,0 +1,235 @@
+"""The long-memory training runner: fresh batches every step, a fixed validation set, Adam (or
+SGD), optional clipping by norm, a time budget, NaN/inf caught and reported.
+
+Per step, with θ the parameters and c the clip threshold:
+
+    (x, y) ~ task              a fresh batch: there is nothing to memorise, only a rule
+    L = task.loss(net(x), y)
+    g = ∂L/∂θ,  ‖g‖ recorded   (before clipping)
+    g ← g · min(1, c/‖g‖)       if clipping
+    θ ← optimiser(θ, g)
+
+Every ``eval_every`` steps (and at the end) the loss on a fixed validation set of
+``eval_size`` sequences decides whether the task is solved. A NaN or inf loss or gradient
+stops the run: the weights of the step before are restored, and the result says so.
+Unlike :func:`rnnlab.forecast.training.train` (epochs over a fixed set of windows, MSE only),
+this loop draws new data forever and stops on a time budget.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+from rnnlab.diagnostics.clipping import ClipStats
+from rnnlab.errors import RnnlabError
+from rnnlab.tasks.base import Task
+from rnnlab.tasks.model import TaskNet, build_cell
+
+OPTIMIZERS = ("adam", "sgd")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How one cell trains on one task; plain values, written next to the results."""
+
+    cell: str = "lstm"  # any name in rnnlab.cells.cell_names()
+    hidden: int = 128  # H
+    batch_size: int = 64  # fresh sequences per step
+    lr: float = 1e-3  # learning rate
+    optimizer: str = "adam"  # "adam" or "sgd"
+    clip: float | None = None  # clip the gradient's global L2 norm to this; None: never
+    max_steps: int = 100_000  # most optimisation steps
+    budget: float = 600.0  # most seconds of training per cell (evaluations included)
+    eval_every: int = 100  # steps between validation losses
+    eval_size: int = 1000  # sequences in the fixed validation set
+    stop_when_solved: bool = True  # stop at the first validation loss below the bar
+    init: str = "default"  # recurrent weights: default|normal|orthogonal|identity
+    scale: float = 1.0  # times the scheme
+    forget_bias: float | None = None  # LSTM forget-gate bias; None: the cell's own
+    chrono: bool = False  # LSTM/GRU gate biases by chrono init, T_max = the task's steps
+    cell_options: dict = field(default_factory=dict)  # passed to make_cell
+    seed: int = 0  # weights, batches and the validation set
+
+    def __post_init__(self) -> None:
+        checks = {
+            "--hidden": self.hidden >= 1,
+            "--batch-size": self.batch_size >= 1,
+            "--lr": self.lr > 0 and math.isfinite(self.lr),
+            "--optimizer": self.optimizer in OPTIMIZERS,
+            "--clip": self.clip is None or (self.clip > 0 and math.isfinite(self.clip)),
+            "--max-steps": self.max_steps >= 1,
+            "--budget": self.budget > 0,
+            "--eval-every": self.eval_every >= 1,
+            "--eval-size": self.eval_size >= 1,
+        }
+        for option, ok in checks.items():
+            if not ok:
+                raise RnnlabError(f"{option}: invalid value ({self})")
+
+    def to_dict(self) -> dict:
+        """JSON-able."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Passed to the progress callback every few steps."""
+
+    step: int
+    max_steps: int
+    seconds: float
+    budget: float
+    train_loss: float
+    val_loss: float | None
+
+
+@dataclass
+class RunResult:
+    """What happened when one cell trained on one task.
+
+    ``status``: "solved" (stopped at the bar), "completed" (every step), "budget" (the time
+    ran out) or "diverged" (a NaN/inf loss or gradient; ``message`` says where).
+    ``curve`` holds (step, seconds, mean training loss since the last point, validation loss).
+    """
+
+    cell: str
+    config: RunConfig
+    status: str = "completed"
+    message: str | None = None
+    final_loss: float = math.nan
+    best_loss: float = math.inf
+    solved: bool = False
+    solved_step: int | None = None
+    steps: int = 0
+    seconds: float = 0.0
+    curve: list[tuple[int, float, float, float]] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)  # per step, before clipping
+    net: TaskNet | None = field(default=None, repr=False)  # the trained network
+
+    @property
+    def clipping(self) -> ClipStats:
+        """Statistics of the gradient norms before clipping."""
+        return ClipStats.from_norms(self.grad_norm, self.config.clip)
+
+    @property
+    def diverged(self) -> bool:
+        """A NaN or inf stopped the run."""
+        return self.status == "diverged"
+
+
+def build_net(task: Task, config: RunConfig) -> TaskNet:
+    """The cell (seeded, initialised as configured) and the task's head."""
+    from rnnlab.cells.init import chrono_init, init_recurrent, set_forget_bias
+
+    torch.manual_seed(config.seed)
+    cell = build_cell(config.cell, task.input_size, config.hidden, config.cell_options)
+    init_recurrent(cell, config.init, config.scale, seed=config.seed)
+    if config.forget_bias is not None:
+        set_forget_bias(cell, config.forget_bias)
+    if config.chrono:
+        chrono_init(cell, task.steps, seed=config.seed)
+    return TaskNet(cell, task.output_size, task.per_step)
+
+
+@torch.no_grad()
+def evaluate(net: TaskNet, task: Task, data: tuple, chunk: int = 250) -> float:
+    """The task's mean loss on fixed data, in chunks."""
+    x, y = data
+    total = 0.0
+    for i in range(0, len(x), chunk):
+        total += float(task.loss(net(x[i : i + chunk]), y[i : i + chunk])) * len(x[i : i + chunk])
+    return total / len(x)
+
+
+def run_task(
+    task: Task, config: RunConfig, progress: Callable[[Progress], None] | None = None
+) -> RunResult:
+    """Train ``config.cell`` on ``task`` until solved, out of steps or out of time."""
+    net = build_net(task, config)
+    params = [p for p in net.parameters() if p.requires_grad]
+    if config.optimizer == "adam":
+        optimizer: torch.optim.Optimizer = torch.optim.Adam(params, lr=config.lr)
+    else:
+        optimizer = torch.optim.SGD(params, lr=config.lr)
+    batches = torch.Generator().manual_seed(config.seed)
+    val = task.batch(config.eval_size, torch.Generator().manual_seed(config.seed + 1_000_003))
+    result = RunResult(cell=config.cell, config=config)
+    start = time.perf_counter()
+    since_eval: list[float] = []
+    last_val: float | None = None
+
+    def validate(step: int) -> float:
+        nonlocal last_val
+        last_val = evaluate(net, task, val)
+        mean_train = sum(since_eval) / len(since_eval) if since_eval else math.nan
+        result.curve.append((step, time.perf_counter() - start, mean_train, last_val))
+        since_eval.clear()
+        result.best_loss = min(result.best_loss, last_val)
+        if task.solved(last_val) and result.solved_step is None:
+            result.solved_step = step
+        return last_val
+
+    net.train()
+    step = 0
+    saved: list[torch.Tensor] | None = None  # the weights before the last step
+
+    def undo_last_step() -> None:
+        if saved is not None:
+            with torch.no_grad():
+                for p, s in zip(params, saved, strict=True):
+                    p.copy_(s)
+
+    while step < config.max_steps:
+        if time.perf_counter() - start > config.budget:
+            result.status = "budget"
+            break
+        x, y = task.batch(config.batch_size, batches)
+        loss = task.loss(net(x), y)
+        value = float(loss.detach())
+        if not math.isfinite(value):  # the last step made these weights fail: undo it
+            undo_last_step()
+            result.status = "diverged"
+            result.message = f"step {step + 1}: the loss became {value}"
+            break
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if config.clip is not None:  # returns ‖g‖ before it rescales g
+            norm = float(torch.nn.utils.clip_grad_norm_(params, config.clip))
+        else:
+            norm = float(torch.nn.utils.get_total_norm([p.grad for p in params]))
+        result.grad_norm.append(norm)
+        if not math.isfinite(norm):  # no usable step: these weights stay
+            result.status = "diverged"
+            result.message = f"step {step + 1}: the gradient norm became {norm} (loss {value:.3g})"
+            break
+        saved = [p.detach().clone() for p in params]
+        optimizer.step()
+        step += 1
+        since_eval.append(value)
+        val_loss = validate(step) if step % config.eval_every == 0 else None
+        if progress is not None and (val_loss is not None or step % 10 == 0):
+            elapsed = time.perf_counter() - start
+            progress(Progress(step, config.max_steps, elapsed, config.budget, value, last_val))
+        if val_loss is not None and not math.isfinite(val_loss):
+            undo_last_step()
+            result.status = "diverged"
+            result.message = f"step {step}: the validation loss became {val_loss}"
+            result.curve.pop()
+            break
+        if result.solved_step is not None and config.stop_when_solved:
+            result.status = "solved"
+            break
+    result.steps = step
+    if not result.curve or result.curve[-1][0] != step or result.diverged:
+        validate(step)  # the final validation loss, on the weights kept
+    result.final_loss = result.curve[-1][3]
+    result.solved = task.solved(result.final_loss)
+    result.seconds = time.perf_counter() - start
+    net.eval()
+    result.net = net
+    return result

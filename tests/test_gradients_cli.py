@@ -1,0 +1,144 @@
+"""``rnnlab gradients``: the JSON contract and its values, every cell, the plot, --train,
+--model, and clean one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rnnlab.cells import cell_names
+from rnnlab.cli import main
+
+
+def run_json(capsys, *args: str) -> dict:
+    assert main(["gradients", *args, "--json"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1  # exactly one JSON object, nothing else
+    return json.loads(out)
+
+
+def test_scalar_json_contract_and_values(capsys, tmp_path):
+    plot = tmp_path / "g.png"
+    d = run_json(capsys, "--wh", "0.5", "--plot", str(plot))
+    assert {"cell", "steps", "lags", "grad_norm", "theory", "rate"} <= set(d)
+    assert (d["cell"], d["steps"], d["lags"]) == ("rnn", 50, list(range(50)))
+    np.testing.assert_allclose(d["grad_norm"], 0.5 ** np.arange(50), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(d["theory"], 0.5 ** np.arange(50), rtol=1e-12, atol=0)
+    assert d["theory_kind"] == "exact"
+    assert d["rate"] == pytest.approx(0.5, rel=1e-10)
+    assert d["verdict"].startswith("vanishing: the gradient from 49 steps back is 1.78e-15")
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert d["plot"] == str(plot)
+
+
+def test_scalar_exploding(capsys):
+    d = run_json(capsys, "--wh", "1.5", "--no-plot")
+    assert d["grad_norm"][49] == pytest.approx(1.5**49, rel=1e-12)
+    assert d["verdict"].startswith("exploding: the gradient from 49 steps back is 4.25e+08")
+    assert d["plot"] is None
+
+
+@pytest.mark.parametrize("cell", cell_names())
+def test_every_registered_cell(capsys, cell):
+    d = run_json(capsys, "--cell", cell, "--hidden", "3", "--steps", "6", "--no-plot")
+    assert d["cell"] == cell
+    assert len(d["grad_norm"]) == len(d["theory"]) == 6
+    assert d["grad_norm"][0] == pytest.approx(1.0, rel=1e-12)  # ∂h_T/∂h_T = I
+    assert len(d["gate"]["mean"]) == 6 if d["gate"] else True
+
+
+def test_lstm_gates_and_cell_state_path(capsys):
+    d = run_json(capsys, "--cell", "lstm", "--forget-bias", "5", "--steps", "20", "--no-plot")
+    assert d["theory_kind"] is None
+    assert all(v is None for v in d["theory"])
+    assert d["gate"]["state"] == "c"
+    assert min(d["gate"]["min"]) > 0.9  # σ(5 + small) near 1: the carousel is open
+    assert d["gate"]["path"][0] == 1.0
+    assert d["gate"]["path"][19] > 0.5  # the direct path keeps most of the gradient
+    assert len(d["cell_state_norm"]) == 20
+
+
+def test_orthogonal_matrix_bound(capsys):
+    d = run_json(capsys, "--init", "orthogonal", "--scale", "0.8", "--hidden", "8", "--no-plot")
+    assert d["spectrum"]["sigma_max"] == pytest.approx(0.8, rel=1e-6)
+    assert d["spectrum"]["spectral_radius"] == pytest.approx(0.8, rel=1e-6)
+    np.testing.assert_allclose(d["theory"], 0.8 ** np.arange(50), rtol=1e-5)  # float32 Wh
+    assert all(g <= t * (1 + 1e-9) for g, t in zip(d["grad_norm"], d["theory"], strict=True))
+
+
+def test_train_shows_exploding_and_clipping(capsys):
+    d = run_json(
+        capsys, "--init", "orthogonal", "--scale", "1.5", "--train", "--quick", "--no-plot"
+    )
+    t = d["training"]
+    assert t["sigma_max"] == pytest.approx(1.5, rel=1e-6)
+    assert t["no_clip"]["status"] == "diverged"
+    assert t["clip"]["status"] == "completed"
+    assert t["clip"]["clipping"]["fired"] > 0
+    assert t["clip"]["final_loss"] < t["baseline"]
+
+
+def test_table_output(capsys, tmp_path):
+    assert (
+        main(["gradients", "--cell", "gru", "--steps", "30", "--plot", str(tmp_path / "p.png")])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "Gradient flow through time" in out
+    assert "update gate z_t" in out
+    assert "Verdict: " in out
+    assert "Plot: " in out
+
+
+def test_model_checkpoint(capsys, tmp_path):
+    ckpt = tmp_path / "ckpt"
+    assert main(["train", "--cell", "gru", "--quick", "--out", str(ckpt), "--json"]) == 0
+    capsys.readouterr()
+    d = run_json(capsys, "--model", str(ckpt), "--no-plot")
+    config = json.loads((ckpt / "config.json").read_text())
+    W = config["preprocessing"]["window"]["window"]
+    assert d["steps"] == W
+    assert d["cell"] == "gru"
+    assert d["grad_norm"][0] == pytest.approx(1.0)
+    from safetensors.numpy import load_file
+
+    head = load_file(str(ckpt / "model.safetensors"))["head.weight"][0]
+    assert d["loss_grad_norm"][0] == pytest.approx(np.linalg.norm(head), rel=1e-6)  # ∂ŷ/∂h_T
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--wh", "0.5", "--cell", "lstm"], ["--cell", "--wh"]),
+        (["--cell", "transformer"], ["--cell", "unknown cell 'transformer'"]),
+        (["--wh", "abc"], ["--wh", "'abc' is not a number"]),
+        (["--forget-bias", "1"], ["--forget-bias", "only the LSTM"]),
+        (["--input", "data"], ["--input data", "--model"]),
+        (["--steps", "1"], ["--steps", "at least 2"]),
+        (["--model", "/nonexistent/dir"], ["--model", "no such checkpoint"]),
+        (["--model", "/nonexistent/dir", "--hidden", "4"], ["--hidden", "comes from --model"]),
+    ],
+)
+def test_bad_input_is_one_clear_line(cli_here, user_error, args, needles):
+    user_error(cli_here("gradients", *args, "--no-plot"), *needles)
+
+
+def test_a_real_process_prints_pure_json_and_help_imports_no_torch(cli):
+    import subprocess
+    import sys
+
+    from rnnlab.cells.init import INIT_SCHEMES
+    from rnnlab.commands.gradients import INIT_SCHEMES as OPTION_CHOICES
+
+    assert OPTION_CHOICES == INIT_SCHEMES
+    r = cli("gradients", "--wh", "0.9", "--steps", "5", "--no-plot", "--json")
+    assert r.code == 0
+    assert json.loads(r.out)["grad_norm"] == pytest.approx(0.9 ** np.arange(5), rel=1e-12)
+    code = (
+        "import sys; from rnnlab.cli import build_parser; build_parser(); "
+        "sys.stderr.write(str('torch' in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stderr == "False"

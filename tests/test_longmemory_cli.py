@@ -1,0 +1,79 @@
+"""``rnnlab longmemory``: a quick run completes and reports, JSON contract, plot, errors."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from rnnlab.tasks import AddingProblem, CopyTask
+
+
+def test_quick_adding_run_reports_every_cell(cli_here, tmp_path):
+    plot = tmp_path / "curves.png"
+    r = cli_here("longmemory", "--quick", "--cell", "rnn,gru,irnn", "--plot", str(plot), "--json")
+    assert r.code == 0
+    d = json.loads(r.out)
+    assert (d["task"], d["length"]) == ("adding", 10)
+    assert d["baseline"] == AddingProblem(10).baseline()
+    assert list(d["results"]) == ["rnn", "gru", "irnn"]
+    for name, res in d["results"].items():
+        assert {"final_loss", "solved", "seconds"} <= set(res)
+        assert res["steps"] == 40
+        assert res["solved"] == (res["final_loss"] < 0.01)
+        assert res["final_loss"] == res["curve"][-1]["val_loss"]
+        assert res["config"]["cell"] == name
+        assert res["fraction_of_baseline"] == pytest.approx(res["final_loss"] / d["baseline"])
+    assert d["results"]["irnn"]["config"]["lr"] == 1e-4
+    assert d["results"]["rnn"]["config"]["forget_bias"] is None
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_lstm_forget_bias_default_and_override(cli_here):
+    def bias(*args: str):
+        r = cli_here("longmemory", "--quick", "--max-steps", "1", "--json", *args)
+        return json.loads(r.out)["results"]["lstm"]["config"]["forget_bias"]
+
+    assert bias("--cell", "lstm") == 1.0
+    assert bias("--cell", "lstm", "--forget-bias", "torch") is None
+    assert bias("--cell", "lstm,gru", "--forget-bias", "3") == 3.0
+
+
+def test_quick_copy_run_and_its_baseline(cli_here):
+    r = cli_here("longmemory", "--quick", "--task", "copy", "--length", "6", "--cell", "lstm")
+    assert r.code == 0
+    assert "copy task, T = 6" in r.out
+    assert f"{CopyTask(6).baseline():.4f}" in r.out
+    assert f"{10 * math.log(8) / 26:.4f}" in r.out
+    r = cli_here("longmemory", "--quick", "--task", "copy", "--cell", "gru", "--json")
+    d = json.loads(r.out)
+    assert d["baseline"] == pytest.approx(10 * math.log(8) / (10 + 20), rel=1e-15)
+    assert d["threshold"] == pytest.approx(0.1 * d["baseline"], rel=1e-15)
+
+
+def test_clipping_statistics_are_reported(cli_here):
+    r = cli_here("longmemory", "--quick", "--cell", "rnn", "--clip", "0.5", "--json")
+    clip = json.loads(r.out)["results"]["rnn"]["clipping"]
+    assert clip["clip"] == 0.5
+    assert clip["steps"] == 40
+    assert 0 <= clip["fired"] <= 40
+    assert clip["fraction"] == clip["fired"] / 40
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--cell", "rnn,transformer"], ["--cell", "unknown cell 'transformer'"]),
+        (["--cell", ","], ["--cell", "empty"]),
+        (["--clip", "-1"], ["--clip", "must be > 0"]),
+        (["--clip", "x"], ["--clip", "not a number"]),
+        (["--length", "1"], ["--length", ">= 2"]),
+        (["--lr", "0"], ["--lr"]),
+        (["--task", "parity"], ["--task", "invalid choice"]),
+        (["--threads", "0"], ["--threads"]),
+        (["--cell", "rnn,gru", "--forget-bias", "1"], ["--forget-bias", "no lstm"]),
+    ],
+)
+def test_bad_input_is_one_clear_line(cli_here, user_error, args, needles):
+    user_error(cli_here("longmemory", "--quick", *args), *needles)
