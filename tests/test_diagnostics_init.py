@@ -11,7 +11,7 @@ import torch
 
 from rnnlab.cells import make_cell
 from rnnlab.cells.base import Recurrence
-from rnnlab.cells.init import init_recurrent, recurrent_weights, set_forget_bias
+from rnnlab.cells.init import chrono_init, init_recurrent, recurrent_weights, set_forget_bias
 from rnnlab.diagnostics.clipping import ClipStats
 from rnnlab.diagnostics.gates import gate_path
 from rnnlab.errors import RnnlabError
@@ -79,6 +79,26 @@ def test_forget_bias_sets_the_gate_at_rest():
     np.testing.assert_allclose(gate.values, 1 / (1 + math.exp(-5.0)), rtol=1e-6)
     with pytest.raises(RnnlabError, match="only the LSTM"):
         set_forget_bias(make_cell("gru", 1, 3), 1.0)
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru"])
+def test_chrono_spreads_memory_timescales_over_1_to_t_max(name):
+    T_max, H = 200, 64
+    cell = chrono_init(make_cell(name, 1, H).double(), T_max, seed=3)
+    gate = gate_path(cell, np.zeros((2, 1)), np.zeros((3, H)))  # at rest: σ(b) of the keep gate
+    g = gate.values[0]
+    timescale = 1 / (1 - g)  # σ(log u) = u / (1 + u) keeps a memory of 1 + u steps
+    assert timescale.min() >= 2 - 1e-9
+    assert timescale.max() <= T_max + 1e-9
+    assert timescale.max() > T_max / 2  # spread, not bunched at one end
+    b = cell.bias_ih.detach().numpy()
+    np.testing.assert_array_equal(cell.bias_hh.detach().numpy()[H : 2 * H], 0.0)
+    if name == "lstm":
+        np.testing.assert_allclose(b[:H], -b[H : 2 * H])  # input gate b_i = −b_f
+    with pytest.raises(RnnlabError, match="LSTM and GRU only"):
+        chrono_init(make_cell("rnn", 1, 3), T_max)
+    with pytest.raises(RnnlabError, match="T_max >= 3"):
+        chrono_init(make_cell(name, 1, 3), 2)
 
 
 def test_irnn_is_a_relu_rnn_with_identity_recurrence():

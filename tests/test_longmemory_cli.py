@@ -40,6 +40,20 @@ def test_lstm_forget_bias_default_and_override(cli_here):
     assert bias("--cell", "lstm,gru", "--forget-bias", "3") == 3.0
 
 
+def test_chrono_reaches_lstm_and_gru_only(cli_here, user_error):
+    r = cli_here(
+        "longmemory", "--quick", "--max-steps", "1", "--json", "--chrono", "--cell", "rnn,lstm,gru"
+    )
+    configs = {k: v["config"] for k, v in json.loads(r.out)["results"].items()}
+    assert [configs[k]["chrono"] for k in ("rnn", "lstm", "gru")] == [False, True, True]
+    assert configs["lstm"]["forget_bias"] is None  # chrono sets it
+    user_error(cli_here("longmemory", "--quick", "--chrono", "--cell", "rnn"), "--chrono")
+    user_error(
+        cli_here("longmemory", "--quick", "--chrono", "--forget-bias", "2", "--cell", "lstm"),
+        "--chrono",
+    )
+
+
 def test_quick_copy_run_and_its_baseline(cli_here):
     r = cli_here("longmemory", "--quick", "--task", "copy", "--length", "6", "--cell", "lstm")
     assert r.code == 0

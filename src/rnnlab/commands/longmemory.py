@@ -99,6 +99,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="B",
         help="the LSTM's forget-gate bias (default 1; 'torch' keeps torch's own init)",
     )
+    g.add_argument(
+        "--chrono",
+        action="store_true",
+        help="LSTM/GRU: chrono init of the gate biases over 1 … T (Tallec & Ollivier 2018)",
+    )
     g.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="write the learning curves")
     add_seed_option(p)
@@ -155,6 +160,10 @@ def configs(args: argparse.Namespace) -> list:
     forget_bias = _forget_bias(args.forget_bias)
     if args.forget_bias is not None and "lstm" not in names:
         raise RnnlabError("--forget-bias: sets the LSTM's forget gate, but --cell names no lstm")
+    if args.chrono and not {"lstm", "gru"} & set(names):
+        raise RnnlabError("--chrono: sets LSTM and GRU gate biases, but --cell names neither")
+    if args.chrono and args.forget_bias is not None:
+        raise RnnlabError("--chrono: sets the forget-gate bias itself; drop --forget-bias")
     out = []
     for name in names:
         defaults = CELL_DEFAULTS.get(name, {})
@@ -174,7 +183,8 @@ def configs(args: argparse.Namespace) -> list:
                 stop_when_solved=not args.no_stop,
                 init=args.init,
                 scale=args.scale,
-                forget_bias=forget_bias if name == "lstm" else None,
+                forget_bias=forget_bias if name == "lstm" and not args.chrono else None,
+                chrono=args.chrono and name in ("lstm", "gru"),
                 seed=args.seed,
             )
         )
@@ -271,6 +281,7 @@ def _print(task, results, plot: Path | None) -> None:
 
     def own(r) -> str:
         fb = "" if r.config.forget_bias is None else f", forget-gate bias {r.config.forget_bias:g}"
+        fb += ", chrono init" if r.config.chrono else ""
         return f"{r.cell} lr {r.config.lr:g}{fb}"
 
     console.print(
