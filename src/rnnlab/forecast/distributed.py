@@ -22,6 +22,7 @@ those variables nothing here runs: one process trains as before.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -86,7 +87,9 @@ def process_group(launch: Launch | None, backend: str | None = None) -> Iterator
     dist.init_process_group(backend, rank=launch.rank, world_size=launch.world_size)
     try:
         yield launch.rank
+        dist.barrier()  # leave together
     finally:
+        gc.collect()  # DDP's reducer (in a reference cycle) holds the group: free it first
         dist.destroy_process_group()
 
 

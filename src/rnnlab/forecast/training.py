@@ -10,6 +10,11 @@ and whether the clip fired. A NaN or inf loss (or gradient norm) stops training:
 go back to the best epoch so far (or stay at the last finite step if no epoch finished), and
 the history says so in words instead of raising. The weights kept are those of the best epoch
 so far; if no epoch finished, the last weights whose loss was finite.
+
+After every epoch that training goes on from, the progress callback gets a :class:`TrainState`
+(weights, best weights, Adam, counters, record, random generators): written to disk, it lets
+``train(…, state=…)`` finish the run exactly as if it had never stopped. Inside a
+``torch.distributed`` process group the loop is data-parallel (:mod:`.distributed`).
 """
 
 from __future__ import annotations
