@@ -33,29 +33,48 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_two_process_ddp_matches_one_process(tmp_path, cli_here):
-    from safetensors.torch import load_file
-
-    ddp_dir, one_dir = tmp_path / "ddp", tmp_path / "one"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2"]
-    proc = subprocess.run(
-        [*launcher, f"--master_port={_free_port()}", "-m", "rnnlab", *ARGS, "--out", str(ddp_dir)],
+def _torchrun(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``torchrun --nproc_per_node=2 ARGS…`` on this machine, one thread per process."""
+    launcher = (
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        f"--master_port={_free_port()}",
+    )
+    return subprocess.run(
+        [sys.executable, *launcher, *args],
         capture_output=True,
         text=True,
         timeout=180,
-        env=env,
+        env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})},
         check=False,
     )
+
+
+def _one_json(proc: subprocess.CompletedProcess) -> dict:
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     lines = proc.stdout.splitlines()
     assert len(lines) == 1  # rank 0 alone prints: one JSON object
-    ddp = json.loads(lines[0])
-    assert ddp["processes"] == 2
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp"]  # no litter from any rank
+    return json.loads(lines[0])
 
+
+@pytest.fixture(scope="module")
+def ddp_run(tmp_path_factory):
+    """The uninterrupted two-process run: (checkpoint dir, its JSON)."""
+    path = tmp_path_factory.mktemp("ddp") / "ckpt"
+    result = _one_json(_torchrun("-m", "rnnlab", *ARGS, "--out", str(path)))
+    assert result["processes"] == 2
+    assert [p.name for p in path.parent.iterdir()] == ["ckpt"]  # no litter from any rank
+    return path, result
+
+
+@pytest.mark.slow
+def test_two_process_ddp_matches_one_process(tmp_path, cli_here, ddp_run):
+    from safetensors.torch import load_file
+
+    ddp_dir, ddp = ddp_run
+    one_dir = tmp_path / "one"
     r = cli_here(*ARGS, "--out", str(one_dir))
     assert r.code == 0, r.err
     one = json.loads(r.out)
@@ -76,6 +95,36 @@ def test_two_process_ddp_matches_one_process(tmp_path, cli_here):
     assert len(ha["step_loss"]) == len(hb["step_loss"]) == 6 * 7  # ⌈319 / 53⌉ = 7 steps/epoch
     assert ha["step_loss"] == pytest.approx(hb["step_loss"], rel=1e-5)
     assert ha["clipped"] == hb["clipped"]
+
+
+@pytest.mark.slow
+def test_ddp_killed_mid_checkpoint_resumes_to_the_same_model(tmp_path, ddp_run, kill_in_write):
+    """Rank 0 dies halfway through epoch 3's checkpoint (its 13th file, 5 per checkpoint);
+    torchrun stops rank 1. Resumed under torchrun, the run ends bit for bit where the
+    uninterrupted two-process run ended (the same float32 operations in the same order)."""
+    from safetensors.torch import load_file
+
+    from rnnlab.forecast.checkpoint import load_checkpoint
+
+    path = tmp_path / "ckpt"
+    proc = _torchrun(str(kill_in_write), *ARGS, "--out", str(path), env={"KILL_AT_WRITE": "13"})
+    assert proc.returncode != 0
+    assert proc.stdout == ""
+    assert load_checkpoint(path).history_.epochs == 2  # epoch 2's checkpoint, whole
+    resumed = _one_json(_torchrun("-m", "rnnlab", "train", "--resume", str(path), "--json"))
+    assert resumed["resumed_after_epoch"] == 2
+    ref_path, ref = ddp_run
+    for key in ("validation", "training"):
+        a, b = dict(resumed[key]), dict(ref[key])
+        a.pop("seconds", None)
+        b.pop("seconds", None)
+        assert a == b
+    wa, wb = (
+        load_file(str(path / "model.safetensors")),
+        load_file(str(ref_path / "model.safetensors")),
+    )
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]  # the half-written one: cleaned up
 
 
 def test_launch_from_env():
