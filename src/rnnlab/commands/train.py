@@ -59,7 +59,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Train one model (a cell name such as rnn, lstm, gru; or mlp, linear) on a series "
             "and write a checkpoint directory: model.safetensors and config.json. "
-            "Predict with it later: rnnlab predict --model DIR."
+            "Predict with it later: rnnlab predict --model DIR. The checkpoint is rewritten "
+            "atomically after every epoch, so a crashed run goes on with --resume DIR and ends "
+            "as if never stopped. Under torchrun (torchrun --nproc_per_node=N -m rnnlab train "
+            "...) training is data-parallel (DDP) and rank 0 alone writes and prints."
         ),
     )
     add_data_options(p, DEFAULT_DATASET)
