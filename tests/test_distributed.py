@@ -20,6 +20,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 
 import pytest
 import torch
@@ -34,21 +35,18 @@ def _free_port() -> int:
 
 
 def _torchrun(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """``torchrun --nproc_per_node=2 ARGS…`` on this machine, one thread per process."""
-    launcher = (
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node=2",
-        f"--master_port={_free_port()}",
-    )
-    return subprocess.run(
-        [sys.executable, *launcher, *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})},
-        check=False,
-    )
+    """``torchrun --nproc_per_node=2 ARGS…`` on this machine, one thread per process (its log
+    directory, torchelastic_*, goes to a temporary directory removed afterwards)."""
+    port = f"--master_port={_free_port()}"
+    with tempfile.TemporaryDirectory() as tmp:
+        return subprocess.run(
+            [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", port, *args],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env={**os.environ, "OMP_NUM_THREADS": "1", "TMPDIR": tmp, **(env or {})},
+            check=False,
+        )
 
 
 def _one_json(proc: subprocess.CompletedProcess) -> dict:

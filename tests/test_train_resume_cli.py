@@ -47,6 +47,11 @@ def test_interrupted_run_goes_on_with_its_own_settings(tmp_path, monkeypatch, cl
     path = tmp_path / "run"
     with monkeypatch.context() as m:
         m.setattr(checkpoint, "save_checkpoint", crash_before_the_final_save)
+        never = tmp_path / "never"
+        assert cli_here(*args, "--out", str(never), "--checkpoint-every", "0").code == 130
+        assert not never.exists()  # 0: a checkpoint only at the end
+        assert cli_here(*args, "--out", str(path), "--checkpoint-every", "2").code == 130
+        assert load_checkpoint(path).history_.epochs == 2  # after epoch 2, not epoch 3
         assert cli_here(*args, "--out", str(path)).code == 130
     assert has_state(path)
     assert load_checkpoint(path).history_.epochs == 3
