@@ -143,3 +143,29 @@ def cli_here(capsys):
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+KILL_IN_WRITE = """
+import os, signal, sys
+import rnnlab.atomic as atomic
+real, calls = atomic.write_file, [0]
+def write_file(path, data):  # the K-th file written: half of it, then SIGKILL
+    calls[0] += 1
+    if calls[0] == int(os.environ["KILL_AT_WRITE"]):
+        with open(path, "wb") as fh:
+            fh.write(data[: len(data) // 2])
+        os.kill(os.getpid(), signal.SIGKILL)
+    real(path, data)
+atomic.write_file = write_file
+from rnnlab.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.fixture
+def kill_in_write(tmp_path_factory):
+    """A script: ``python SCRIPT ARGS…`` runs ``rnnlab ARGS…`` and kills itself (SIGKILL)
+    halfway through the K-th file that checkpoint writes make, K from $KILL_AT_WRITE."""
+    path = tmp_path_factory.mktemp("scripts") / "kill_in_write.py"
+    path.write_text(KILL_IN_WRITE)
+    return path

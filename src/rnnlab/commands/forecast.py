@@ -108,9 +108,13 @@ def run(args: argparse.Namespace) -> int:
         )
     report = None
     if not args.no_report:
+        from rnnlab.atomic import os_error
         from rnnlab.report import write_report
 
-        report = write_report(result, args.out)
+        try:
+            report = write_report(result, args.out)
+        except OSError as exc:  # disk full, no permission, read-only: one line, no traceback
+            raise os_error("--out", "the report in", args.out, exc) from None
     summary = result.to_dict()
     summary["report"] = None if report is None else str(report)
     if args.json:

@@ -111,8 +111,8 @@ class WindowedForecaster(Forecaster):
         val_t = np.arange(max(n_train, first), n)
         X = self._inputs(s, train_t, self._dates(series, train_t))
         X_val = self._inputs(s, val_t, self._dates(series, val_t))
+        self.series_ = series  # before training: a checkpoint written during it names the data
         self._fit_scaled(X, s[train_t], X_val, s[val_t], progress)
-        self.series_ = series
         return self
 
     def historical_forecasts(self, series: Series, start: int) -> np.ndarray:

@@ -5,19 +5,19 @@
                             the tail of the series to predict from, versions
     DIR/model.safetensors   the weights (safetensors holds plain tensors: loading runs no code)
     DIR/optimizer.safetensors   Adam's moments (neural models), so that training can resume
+    DIR/state.*             only in a checkpoint written during training: the rest of what
+                            ``train --resume`` needs to go on exactly (see forecast/resume.py)
 
-Saving writes a temporary directory next to DIR and renames it into place, so DIR is either
-the old checkpoint or the new one, never half of each. Loading validates every field.
+Saving writes a temporary directory next to DIR and swaps it into place in one step
+(:mod:`rnnlab.atomic`), so DIR is either the old checkpoint or the new one, never half of each,
+even after a ``kill -9``. Loading validates every field.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import platform
-import shutil
-import tempfile
 from dataclasses import fields
 from pathlib import Path
 
@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from rnnlab import __version__
+from rnnlab.atomic import write_dir
 from rnnlab.data.series import Series
 from rnnlab.data.windows import Preprocessor
 from rnnlab.errors import RnnlabError
@@ -32,7 +33,8 @@ from rnnlab.forecast.base import WindowedForecaster
 from rnnlab.forecast.baselines import LinearAR
 from rnnlab.forecast.nets import NetConfig
 from rnnlab.forecast.neural import MLPForecaster, NeuralForecaster, RecurrentForecaster
-from rnnlab.forecast.training import TrainConfig, TrainHistory
+from rnnlab.forecast.resume import state_files
+from rnnlab.forecast.training import TrainConfig, TrainHistory, TrainState
 
 FORMAT = "rnnlab.checkpoint"
 FORMAT_VERSION = 1
@@ -62,8 +64,9 @@ def _kind(f: WindowedForecaster) -> str:
     raise RnnlabError(f"{f.name}: only trained models (linear, mlp, recurrent) have checkpoints")
 
 
-def checkpoint_config(f: WindowedForecaster) -> dict:
-    """Everything but the weights, JSON-able."""
+def checkpoint_config(f: WindowedForecaster, history: TrainHistory | None = None) -> dict:
+    """Everything but the weights, JSON-able (``history``: the training record to write, by
+    default the forecaster's own)."""
     kind = _kind(f)
     if not hasattr(f, "preprocessor_"):
         raise RnnlabError(f"{f.name}: fit it before saving it")
@@ -74,7 +77,7 @@ def checkpoint_config(f: WindowedForecaster) -> dict:
     if isinstance(f, NeuralForecaster):
         model["net"] = f.net_config.to_dict()
         config["train"] = f.train_config.to_dict()
-        config["training"] = f.history_.to_dict()
+        config["training"] = (f.history_ if history is None else history).to_dict()
     if isinstance(f, MLPForecaster):
         model["uses_dates"] = f.uses_dates_
     config["preprocessing"] = f.preprocessor_.to_dict()
@@ -98,50 +101,61 @@ def checkpoint_config(f: WindowedForecaster) -> dict:
 
 def _weights(f: WindowedForecaster) -> dict[str, torch.Tensor]:
     if isinstance(f, NeuralForecaster):
-        return {k: v.detach().contiguous().clone() for k, v in f.module_.state_dict().items()}
+        return _plain(f.module_.state_dict())
     coef = np.concatenate([[f.intercept_], f.coef_])
     return {"intercept_and_coef": torch.as_tensor(coef, dtype=torch.float64)}
 
 
-def save_checkpoint(forecaster: WindowedForecaster, path: str | Path) -> Path:
-    """Write ``forecaster`` to the directory ``path`` atomically; returns the path."""
-    from safetensors.torch import save_file
+def _plain(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Detached, contiguous CPU copies (what safetensors writes)."""
+    return {k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}
 
+
+def check_destination(path: str | Path) -> Path:
+    """``path`` may be written: it does not exist, or is an empty dir or an rnnlab checkpoint."""
     path = Path(path)
-    config = checkpoint_config(forecaster)
     if path.exists() and not (
         path.is_dir() and ((path / CONFIG).exists() or not any(path.iterdir()))
     ):
         raise RnnlabError(
             f"--out: {path} exists and is not an rnnlab checkpoint; not overwriting it"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    try:
-        save_file(_weights(forecaster), str(tmp / WEIGHTS), metadata={"format": FORMAT})
-        files = [CONFIG, WEIGHTS]
-        state = getattr(forecaster, "optimizer_state_", None)
-        if state is not None:
-            tensors, config["optimizer"] = _optimizer_tensors(state)
-            save_file(tensors, str(tmp / OPTIMIZER), metadata={"format": FORMAT})
-            files.append(OPTIMIZER)
-        (tmp / CONFIG).write_text(json.dumps(config, indent=2, allow_nan=False) + "\n")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a checkpoint is a plain dir
-        for name in files:
-            os.chmod(tmp / name, 0o666 & ~umask)
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
-            os.replace(path, old / "ckpt")
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return path
+
+
+def save_checkpoint(
+    forecaster: WindowedForecaster,
+    path: str | Path,
+    state: TrainState | None = None,
+    run: dict | None = None,
+) -> Path:
+    """Write ``forecaster`` to the directory ``path`` atomically; returns the path.
+
+    With ``state`` (an :class:`~rnnlab.forecast.training.EpochReport`'s, during training) the
+    checkpoint is one to resume from: the best weights so far as the model (so ``predict``
+    works on it), Adam and the record as they are now, and the state files of
+    :mod:`rnnlab.forecast.resume` (with ``run``, the command's description of the run).
+    Without it, the finished model: no state files.
+    """
+    from safetensors.torch import save
+
+    path = check_destination(path)
+    history = None if state is None else state.history
+    config = checkpoint_config(forecaster, history)
+    if state is None:
+        weights = _weights(forecaster)
+        adam = getattr(forecaster, "optimizer_state_", None)
+    else:
+        weights = _plain(state.weights if state.best_weights is None else state.best_weights)
+        adam = state.optimizer
+    files = {WEIGHTS: save(weights, metadata={"format": FORMAT})}
+    if adam is not None:
+        tensors, config["optimizer"] = _optimizer_tensors(adam)
+        files[OPTIMIZER] = save(tensors, metadata={"format": FORMAT})
+    if state is not None:
+        files.update(state_files(state, {} if run is None else run))
+    files[CONFIG] = (json.dumps(config, indent=2, allow_nan=False) + "\n").encode()
+    return write_dir(path, files, "the checkpoint")
 
 
 def _require(d: dict, key: str, kind: type | tuple, where: str):
@@ -253,7 +267,7 @@ def _optimizer_tensors(state: dict) -> tuple[dict[str, torch.Tensor], dict]:
     for idx, st in state["state"].items():
         for key, value in st.items():
             t = value if torch.is_tensor(value) else torch.tensor(value)
-            tensors[f"state.{idx}.{key}"] = t.detach().contiguous().clone()
+            tensors[f"state.{idx}.{key}"] = t.detach().cpu().contiguous().clone()
     groups = [
         {k: list(v) if isinstance(v, tuple) else v for k, v in g.items()}
         for g in state["param_groups"]

@@ -7,7 +7,9 @@ shared training loop; they differ only in what they see:
     MLPForecaster         hand-made features of it (B, F): see :mod:`rnnlab.data.features`
 
 The trained ``nn.Module`` is ``module_`` (usable on its own), the training record ``history_``,
-Adam's state ``optimizer_state_`` (so that ``warm_start`` training goes on where it stopped).
+Adam's state ``optimizer_state_`` (so that ``warm_start`` training goes on where it stopped;
+its record ``history_`` goes on too). ``resume`` takes the ``TrainState`` of an interrupted fit
+(from a checkpoint written during training) and finishes that fit as it would have gone.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from rnnlab.data.windows import WindowConfig, windows
 from rnnlab.errors import RnnlabError
 from rnnlab.forecast.base import WindowedForecaster
 from rnnlab.forecast.nets import MLPNet, NetConfig, RecurrentNet
-from rnnlab.forecast.training import TrainConfig, train
+from rnnlab.forecast.training import TrainConfig, TrainState, train
 
 
 class NeuralForecaster(WindowedForecaster):
@@ -33,11 +35,13 @@ class NeuralForecaster(WindowedForecaster):
         window: WindowConfig | None = None,
         train: TrainConfig | None = None,
         warm_start: bool = False,
+        resume: TrainState | None = None,
     ) -> None:
         self.net = net
         self.window = window
         self.train = train
         self.warm_start = warm_start
+        self.resume = resume  # an interrupted fit's state: fit goes on from it (implies warm)
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -66,11 +70,11 @@ class NeuralForecaster(WindowedForecaster):
     def _fit_scaled(self, X, y, X_val, y_val, progress) -> None:
         config = self.train_config
         torch.manual_seed(config.seed)  # the initial weights
-        warm = self.warm_start and hasattr(self, "module_")
+        warm = (self.warm_start or self.resume is not None) and hasattr(self, "module_")
         if not warm:
             self.module_ = self.build_module(X.shape[-1])
         optimizer = torch.optim.Adam(self.module_.parameters())
-        if warm and getattr(self, "optimizer_state_", None) is not None:
+        if warm and self.resume is None and getattr(self, "optimizer_state_", None) is not None:
             optimizer.load_state_dict(self.optimizer_state_)  # Adam's moments go on too
         val = None
         if len(y_val):
@@ -82,6 +86,8 @@ class NeuralForecaster(WindowedForecaster):
             config,
             progress,
             optimizer,
+            history=getattr(self, "history_", None) if warm else None,  # the record goes on
+            state=self.resume,
         )
         self.optimizer_state_ = optimizer.state_dict()
 

@@ -10,6 +10,11 @@ and whether the clip fired. A NaN or inf loss (or gradient norm) stops training:
 go back to the best epoch so far (or stay at the last finite step if no epoch finished), and
 the history says so in words instead of raising. The weights kept are those of the best epoch
 so far; if no epoch finished, the last weights whose loss was finite.
+
+After every epoch that training goes on from, the progress callback gets a :class:`TrainState`
+(weights, best weights, Adam, counters, record, random generators): written to disk, it lets
+``train(…, state=…)`` finish the run exactly as if it had never stopped. Inside a
+``torch.distributed`` process group the loop is data-parallel (:mod:`.distributed`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from rnnlab.errors import RnnlabError
+from rnnlab.forecast import distributed
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,26 @@ class TrainHistory:
         return d
 
 
+@dataclass
+class TrainState:
+    """Where training stands after a whole epoch: all the loop needs to go on bit for bit.
+
+    :func:`train` passes one to its progress callback after every epoch that training goes on
+    from; ``train(…, state=s)`` continues from it exactly as if never stopped. The tensors are
+    the live ones during the callback (write them out there, or copy them).
+    """
+
+    epoch: int  # epochs finished in this call of train (config.epochs counts from 0)
+    history: TrainHistory  # the record so far, earlier calls' epochs included
+    best_loss: float  # best validation loss so far (training loss without validation)
+    since_best: int  # epochs since it improved (early stopping's counter)
+    best_weights: dict[str, Tensor] | None  # the module's state_dict at the best epoch
+    weights: dict[str, Tensor]  # the module's state_dict now
+    optimizer: dict  # Adam's state_dict now
+    shuffle_rng: Tensor  # the batch order's torch.Generator state (uint8)
+    torch_rng: list[Tensor]  # torch's global CPU generator (dropout), one per rank
+
+
 @dataclass(frozen=True)
 class EpochReport:
     """Passed to the progress callback after each epoch."""
@@ -125,6 +151,7 @@ class EpochReport:
     train_loss: float
     val_loss: float | None
     seconds: float
+    state: TrainState | None = None  # to resume from after this epoch; None: training stops
 
 
 def _batches(n: int, size: int, generator: torch.Generator | None) -> list[Tensor]:
@@ -155,6 +182,25 @@ def _diverged_message(what: str, epoch: int, step: int, norm: float | None, clip
     )
 
 
+def _batch_loss(net: nn.Module, X: Tensor, y: Tensor, idx: Tensor, rank: int, size: int):
+    """The loss to differentiate for the batch ``idx`` and the batch's MSE as a float.
+
+    One process: L = (1/B) Σ_i (ŷ_i − y_i)². With ``size`` ranks, this rank's shard only,
+    scaled so that DDP's average of the ranks' gradients is ∇L (see
+    :mod:`rnnlab.forecast.distributed`); the MSE is summed over the ranks, the same on each.
+    """
+    if size == 1:
+        loss = ((net(X[idx]) - y[idx]) ** 2).mean()  # MSE over the batch
+        return loss, float(loss.detach())
+    shard, weight = idx[rank::size], size / len(idx)  # windows r, r + N, … of the batch
+    if len(shard) == 0:  # a last batch with fewer windows than ranks: join in with weight 0
+        shard, weight = idx[:1], 0.0
+    sse = ((net(X[shard]) - y[shard]) ** 2).sum()  # Σ over the shard of (ŷ − y)²
+    part = sse.detach().double() if weight else torch.zeros((), dtype=torch.float64)
+    total = distributed.sum_over_ranks(part.to(sse.device))  # Σ over the whole batch
+    return sse * weight, float(total) / len(idx)
+
+
 def train(
     module: nn.Module,
     train_data: tuple[Tensor, Tensor],
@@ -162,14 +208,22 @@ def train(
     config: TrainConfig,
     progress: Callable[[EpochReport], None] | None = None,
     optimizer: torch.optim.Optimizer | None = None,
+    history: TrainHistory | None = None,
+    state: TrainState | None = None,
 ) -> TrainHistory:
     """Fit ``module`` so that ``module(X)`` (B,) approaches y (B,) in mean squared error.
 
     Adam with ``config.lr``; after each epoch the validation loss decides early stopping, and
     the weights of the best validation epoch are restored at the end. Without validation data
     the last epoch's weights are kept. Returns the :class:`TrainHistory`; never raises for a
-    diverging loss. Pass ``optimizer`` to continue with its state (its learning rate and weight
-    decay are set from ``config``).
+    diverging loss.
+
+    Pass ``optimizer`` to continue with its state (its learning rate and weight decay are set
+    from ``config``), ``history`` to append this run to an earlier record (warm start), and
+    ``state`` (from a progress report) to resume an interrupted run where it stood: weights,
+    Adam, counters, record and random generators all come from it, so the result is the one
+    the uninterrupted run gives. Inside a ``torch.distributed`` process group (torchrun) the
+    loop is data-parallel: see :mod:`rnnlab.forecast.distributed`.
     """
     X, y = train_data
     for name, t in (("training inputs", X), ("training targets", y)):
@@ -177,23 +231,43 @@ def train(
             raise RnnlabError(f"bad data: the {name} hold NaN or inf")
     if len(y) == 0:
         raise RnnlabError("no training windows")
+    rank, size = distributed.world()
+    dev = distributed.device()
+    module.to(dev)
+    X, y = X.to(dev), y.to(dev)
+    if val_data is not None:
+        val_data = (val_data[0].to(dev), val_data[1].to(dev))
     generator = torch.Generator().manual_seed(config.seed)
     if optimizer is None:
         optimizer = torch.optim.Adam(module.parameters())
+    best_loss, best_state, since_best, done = math.inf, None, 0, 0
+    if state is not None:
+        module.load_state_dict(state.weights)
+        optimizer.load_state_dict(state.optimizer)
+        generator.set_state(state.shuffle_rng)
+        torch.set_rng_state(state.torch_rng[rank if rank < len(state.torch_rng) else 0])
+        best_loss, since_best, done = state.best_loss, state.since_best, state.epoch
+        best_state = copy.deepcopy(state.best_weights)
+        history = state.history
+    history = TrainHistory() if history is None else copy.deepcopy(history)
+    offset = history.epochs - done  # epochs of earlier calls in the record
+    history.status, history.message = "running", None
     for group in optimizer.param_groups:
         group["lr"], group["weight_decay"] = config.lr, config.weight_decay
     params = [p for p in module.parameters() if p.requires_grad]
-    history = TrainHistory()
-    best_loss, best_state, since_best = math.inf, None, 0
-    start = time.perf_counter()
+    net = module
+    if size > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(module, device_ids=None if dev.type == "cpu" else [dev])
+    start, seconds = time.perf_counter(), history.seconds
     module.train()
     before_last_step: list[Tensor] | None = None  # the weights one step back (finite loss)
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(done + 1, config.epochs + 1):
         epoch_losses = []
         for step, idx in enumerate(_batches(len(y), config.batch_size, generator), start=1):
             optimizer.zero_grad(set_to_none=True)
-            loss = ((module(X[idx]) - y[idx]) ** 2).mean()  # MSE over the batch
-            value = float(loss.detach())
+            loss, value = _batch_loss(net, X, y, idx, rank, size)
             if not math.isfinite(value):  # these weights fail: go back one step
                 if before_last_step is not None:
                     with torch.no_grad():
@@ -224,36 +298,51 @@ def train(
         val_loss = None
         if val_data is not None and len(val_data[1]):
             val_loss = evaluate_loss(module, *val_data)
+            if size > 1:  # one decision for all ranks
+                val_loss = distributed.from_rank0(val_loss, dev)
+            history.val_loss.append(val_loss)
             if not math.isfinite(val_loss):
                 history.status = "diverged"
                 history.message = _diverged_message(
                     "validation loss", epoch, step, None, config.clip_norm
                 )
-                history.val_loss.append(val_loss)
                 break
-            history.val_loss.append(val_loss)
         score = val_loss if val_loss is not None else history.train_loss[-1]
         if score < best_loss or val_loss is None:
             best_loss, since_best = score, 0
             best_state = copy.deepcopy(module.state_dict())
-            history.best_epoch = epoch
+            history.best_epoch = offset + epoch
         else:
             since_best += 1
-        if progress is not None:
-            progress(
-                EpochReport(
-                    epoch,
-                    config.epochs,
-                    history.train_loss[-1],
-                    val_loss,
-                    time.perf_counter() - start,
-                )
-            )
-        if val_loss is not None and config.patience and since_best >= config.patience:
+        stop = bool(val_loss is not None and config.patience and since_best >= config.patience)
+        if stop:
             history.status = "early-stopped"
+        elapsed = time.perf_counter() - start
+        history.seconds = seconds + elapsed
+        snapshot = None
+        if not stop and epoch < config.epochs:  # training goes on from here
+            snapshot = TrainState(
+                epoch,
+                history,
+                best_loss,
+                since_best,
+                best_state,
+                module.state_dict(),
+                optimizer.state_dict(),
+                generator.get_state(),
+                distributed.gather(torch.get_rng_state()),  # a collective: every rank calls it
+            )
+        if progress is not None:
+            report = EpochReport(
+                epoch, config.epochs, history.train_loss[-1], val_loss, elapsed, snapshot
+            )
+            progress(report)
+        if stop:
             break
     if best_state is not None:
         module.load_state_dict(best_state)
-    module.eval()
-    history.seconds = time.perf_counter() - start
+    if history.status == "running":
+        history.status = "completed"
+    module.to("cpu").eval()
+    history.seconds = seconds + time.perf_counter() - start
     return history
