@@ -60,6 +60,18 @@ def _fits(split: Split, context: int, val: float, test: float) -> bool:
     )
 
 
+def _lower_bound(context: int, val: float, test: float) -> int:
+    """No N below this fits, so the search for the least N that does starts here (a window of
+    10⁹ or --val 1e-9 would otherwise mean 10⁹ tries).
+
+        n_train ≤ N(1 − val − test) + 1 (parts rounded)  ⇒  N ≥ (context + 9) / (1 − val − test)
+        round(N·frac) ≥ 2                                 ⇒  N ≥ 1.5 / frac
+    """
+    bounds = [(context + MIN_TRAIN_TARGETS - 1) / (1 - val - test)]
+    bounds += [(MIN_EVAL_POINTS - 0.5) / frac for frac in (val, test) if frac > 0]
+    return max(0, int(max(bounds)) - 2)  # − 2: room for rounding in the float bounds
+
+
 def chronological_split(n: int, val: float = 0.15, test: float = 0.15, context: int = 0) -> Split:
     """Split N points by the fractions ``val`` and ``test`` (rounded), the rest for training.
 
@@ -75,7 +87,7 @@ def chronological_split(n: int, val: float = 0.15, test: float = 0.15, context: 
     split = _sizes(n, val, test)
     if _fits(split, context, val, test):
         return split
-    need = n + 1
+    need = max(n + 1, _lower_bound(context, val, test))
     while not _fits(_sizes(need, val, test), context, val, test):
         need += 1
     parts = f"{1 - val - test:.0%}/{val:.0%}/{test:.0%} train/validation/test"
