@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load, predict, print."""
+    import numpy as np
     import torch
 
     from rnnlab.commands.data_options import load_series
@@ -54,6 +55,12 @@ def run(args: argparse.Namespace) -> int:
                 f"(window {f.config.window}) to predict"
             )
     values = f.predict(args.horizon, series)
+    if not np.all(np.isfinite(values)):
+        step = int(np.flatnonzero(~np.isfinite(values))[0]) + 1
+        raise RnnlabError(
+            f"--model: {args.model} predicts a value that is not a finite number at step {step} "
+            "(data far outside what it was trained on, or weights too large?)"
+        )
     dates = series.next_dates(args.horizon)
     labels = (
         [format_date(d) for d in dates]
