@@ -144,6 +144,22 @@ def save_checkpoint(forecaster: WindowedForecaster, path: str | Path) -> Path:
     return path
 
 
+# What a checkpoint's config.json may hold (loading refuses anything else: a key this rnnlab
+# does not know is a key it cannot have written).
+CONFIG_KEYS = frozenset(
+    {"format", "format_version", "model", "train", "training", "preprocessing", "data"}
+    | {"history", "versions", "optimizer"}
+)
+MODEL_KEYS = frozenset({"name", "kind", "net", "uses_dates"})
+DATA_KEYS = frozenset(
+    {"name", "source", "column", "date_column", "rows", "first", "last", "frequency"}
+)
+HISTORY_KEYS = frozenset({"values", "dates"})
+MAX_CONFIG_BYTES = 256 * 2**20  # far above any real config; a bigger one is not ours
+FLOAT_DTYPES = {"F16": torch.float16, "BF16": torch.bfloat16, "F32": torch.float32}
+FLOAT_DTYPES["F64"] = torch.float64
+
+
 def _require(d: dict, key: str, kind: type | tuple, where: str):
     if not isinstance(d, dict) or key not in d:
         raise RnnlabError(f"{where}: the checkpoint config has no {key!r}")
@@ -152,45 +168,68 @@ def _require(d: dict, key: str, kind: type | tuple, where: str):
     return d[key]
 
 
+def _known_keys(d: dict, allowed: frozenset, where: str) -> dict:
+    unknown = sorted(str(k) for k in set(d) - allowed)
+    if unknown:
+        raise RnnlabError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}")
+    return d
+
+
 def _dataclass(cls, d: dict, where: str):
     expected = {f.name for f in fields(cls)}
     if not isinstance(d, dict) or set(d) != expected:
         raise RnnlabError(f"{where}: expected exactly the keys {sorted(expected)}")
     try:
         return cls(**d)
-    except TypeError as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise RnnlabError(f"{where}: {exc}") from None
+    except RnnlabError as exc:  # the dataclass's own checks, named for the command line
+        raise RnnlabError(f"{where}: {exc}") from None
+
+
+def _numbers(values, where: str, *, none: bool = False) -> list[float]:
+    """A JSON list of numbers (``None`` allowed for a NaN that was written as null)."""
+    ok = isinstance(values, list) and all(
+        (v is None and none) or (isinstance(v, int | float) and not isinstance(v, bool))
+        for v in values
+    )
+    if not ok:
+        raise RnnlabError(f"{where}: must be a list of numbers")
+    return [math.nan if v is None else float(v) for v in values]
 
 
 def _history(d: dict, where: str) -> TrainHistory:
     d = dict(d)
     for key in ("train_loss", "val_loss", "grad_norm", "step_loss"):
-        d[key] = [math.nan if v is None else float(v) for v in d.get(key, [])]
+        d[key] = _numbers(d.get(key, []), f"{where}.{key}", none=True)
+    types = {
+        "clipped": list,
+        "best_epoch": (int, type(None)),
+        "status": str,
+        "message": (str, type(None)),
+        "seconds": (int, float),
+    }
+    for key, kind in types.items():
+        if key in d and not isinstance(d[key], kind):
+            raise RnnlabError(f"{where}.{key}: has the wrong type ({type(d[key]).__name__})")
+    if not all(isinstance(v, bool) for v in d.get("clipped", [])):
+        raise RnnlabError(f"{where}.clipped: must be a list of true/false")
     return _dataclass(TrainHistory, d, where)
 
 
-def load_checkpoint(path: str | Path) -> WindowedForecaster:
-    """Rebuild a fitted forecaster from ``save_checkpoint`` output, validating all of it.
-
-    Neural forecasters expose ``module_`` (the ``nn.Module``) and, for the recurrent one,
-    ``cells`` (its trained recurrences).
-    """
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    from rnnlab.cells import cell_names
-
-    path = Path(path)
-    where = f"--model: {path}"
-    if not path.is_dir():
-        raise RnnlabError(f"{where}: no such checkpoint directory")
-    for name in (CONFIG, WEIGHTS):
-        if not (path / name).is_file():
-            raise RnnlabError(f"{where}: {name} is missing (not an rnnlab checkpoint)")
+def _read_config(path: Path, where: str) -> dict:
+    file = path / CONFIG
+    size = file.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise RnnlabError(f"{where}: {CONFIG} is {size} bytes; a checkpoint config is far smaller")
     try:
-        config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
+        config = json.loads(file.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RnnlabError(f"{where}: {CONFIG} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise RnnlabError(f"{where}: {CONFIG} is nested too deeply to be a config") from None
+    except OSError as exc:
+        raise RnnlabError(f"{where}: cannot read {CONFIG} ({exc.strerror})") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise RnnlabError(f"{where}: {CONFIG} is not an rnnlab checkpoint config")
     if config.get("format_version") != FORMAT_VERSION:
@@ -198,9 +237,81 @@ def load_checkpoint(path: str | Path) -> WindowedForecaster:
             f"{where}: checkpoint format version {config.get('format_version')!r}; this rnnlab "
             f"reads version {FORMAT_VERSION}"
         )
-    model = _require(config, "model", dict, where)
+    return _known_keys(config, CONFIG_KEYS, f"{where}: {CONFIG}")
+
+
+def _header(file: Path, where: str) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+    """Each tensor's shape and dtype from a safetensors header, reading no tensor data.
+
+    safetensors checks that the header's offsets cover the file exactly, so a truncated or
+    padded file is refused here; a non-float tensor is refused too.
+    """
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(file), framework="pt") as fh:
+            names = fh.keys()  # a list (the safe_open handle is not iterable)
+            info = {}
+            for k in names:
+                piece = fh.get_slice(k)
+                info[k] = (piece.get_shape(), piece.get_dtype())
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise RnnlabError(f"{where}: {file.name} is not a valid safetensors file ({exc})") from None
+    out = {}
+    for key, (shape, dtype) in info.items():
+        if dtype not in FLOAT_DTYPES:
+            raise RnnlabError(
+                f"{where}: {file.name}: tensor {key!r} is {dtype}, not floating point"
+            )
+        out[key] = (tuple(int(n) for n in shape), FLOAT_DTYPES[dtype])
+    return out
+
+
+def _load_tensors(file: Path, where: str) -> dict[str, torch.Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        tensors = load_file(str(file))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise RnnlabError(f"{where}: {file.name} is not a valid safetensors file ({exc})") from None
+    for key, t in tensors.items():
+        if not torch.isfinite(t).all():
+            raise RnnlabError(f"{where}: {file.name}: tensor {key!r} holds NaN or inf")
+    return tensors
+
+
+def load_checkpoint(path: str | Path) -> WindowedForecaster:
+    """Rebuild a fitted forecaster from ``save_checkpoint`` output, validating all of it.
+
+    Nothing is unpickled (safetensors and JSON only), no file may be a symbolic link, every key
+    of the config must be known, and the tensors' shapes and dtypes are read from the
+    safetensors header and compared with the model the config describes (built on torch's
+    "meta" device, without memory) before any weight is loaded: a config claiming a hidden
+    size of 10⁹ is refused without allocating it.
+
+    Neural forecasters expose ``module_`` (the ``nn.Module``) and, for the recurrent one,
+    ``cells`` (its trained recurrences).
+    """
+    from rnnlab.cells import cell_names
+
+    path = Path(path)
+    where = f"--model: {path}"
+    if not path.is_dir():
+        raise RnnlabError(f"{where}: no such checkpoint directory")
+    for name in (CONFIG, WEIGHTS, OPTIMIZER):
+        if (path / name).is_symlink():
+            raise RnnlabError(f"{where}: {name} is a symbolic link; a checkpoint holds its files")
+    for name in (CONFIG, WEIGHTS):
+        if not (path / name).is_file():
+            raise RnnlabError(f"{where}: {name} is missing (not an rnnlab checkpoint)")
+    config = _read_config(path, where)
+    model = _known_keys(_require(config, "model", dict, where), MODEL_KEYS, f"{where}: model")
     kind = _require(model, "kind", str, where)
-    pre = Preprocessor.from_dict(_require(config, "preprocessing", dict, where))
+    try:
+        pre = Preprocessor.from_dict(_require(config, "preprocessing", dict, where))
+    except (RnnlabError, TypeError, ValueError) as exc:
+        raise RnnlabError(f"{where}: preprocessing: {exc}") from None
     f: WindowedForecaster
     if kind in ("recurrent", "mlp"):
         net = _dataclass(NetConfig, _require(model, "net", dict, where), f"{where}: model.net")
@@ -220,27 +331,16 @@ def load_checkpoint(path: str | Path) -> WindowedForecaster:
     else:
         raise RnnlabError(f"{where}: unknown model kind {kind!r}")
     f.preprocessor_ = pre
-    try:
-        weights = load_file(str(path / WEIGHTS))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise RnnlabError(f"{where}: {WEIGHTS} is not a valid safetensors file ({exc})") from None
-    for key, t in weights.items():
-        if not torch.isfinite(t).all():
-            raise RnnlabError(f"{where}: weight {key!r} holds NaN or inf")
+    header = _header(path / WEIGHTS, where)
     if isinstance(f, NeuralForecaster):
-        f.module_ = _module(f, pre, weights, where)
+        _check_shapes(f, header, where)  # before a single weight is allocated
+        f.module_ = _module(f, _load_tensors(path / WEIGHTS, where), where)
         f.optimizer_state_ = _optimizer_state(path, config.get("optimizer"), f.module_, where)
     else:
-        coef = weights.get("intercept_and_coef")
-        if (
-            coef is None
-            or set(weights) != {"intercept_and_coef"}
-            or coef.shape != (pre.config.window + 1,)
-        ):
-            raise RnnlabError(
-                f"{where}: {WEIGHTS} does not hold the linear model's "
-                f"{pre.config.window + 1} weights"
-            )
+        W = pre.config.window + 1
+        if header != {"intercept_and_coef": ((W,), torch.float64)}:
+            raise RnnlabError(f"{where}: {WEIGHTS} does not hold the linear model's {W} weights")
+        coef = _load_tensors(path / WEIGHTS, where)["intercept_and_coef"]
         f.intercept_, f.coef_ = float(coef[0]), coef[1:].numpy().astype(np.float64)
     f.series_ = _tail(config, pre, where)
     f.checkpoint_ = config
@@ -264,20 +364,21 @@ def _optimizer_tensors(state: dict) -> tuple[dict[str, torch.Tensor], dict]:
 def _optimizer_state(path: Path, config: dict | None, module, where: str) -> dict | None:
     """Adam's state back from ``optimizer.safetensors``, checked against the module; None if
     the checkpoint has none."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     if config is None or not (path / OPTIMIZER).is_file():
         return None
-    try:
-        tensors = load_file(str(path / OPTIMIZER))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise RnnlabError(f"{where}: {OPTIMIZER} is not a valid safetensors file ({exc})") from None
-    state: dict[int, dict] = {}
-    for name, t in tensors.items():
+    header = _header(path / OPTIMIZER, where)
+    params = list(module.parameters())
+    for name, (shape, _) in header.items():
         parts = name.split(".")
         if len(parts) != 3 or parts[0] != "state" or not parts[1].isdigit():
             raise RnnlabError(f"{where}: {OPTIMIZER} has an unexpected tensor {name!r}")
+        i = int(parts[1])
+        allowed = {tuple(params[i].shape), ()} if i < len(params) else set()
+        if shape not in allowed:  # Adam's moments are shaped like their parameter; step is ()
+            raise RnnlabError(f"{where}: {OPTIMIZER}: {name!r} has shape {shape}, not the model's")
+    state: dict[int, dict] = {}
+    for name, t in _load_tensors(path / OPTIMIZER, where).items():
+        parts = name.split(".")
         state.setdefault(int(parts[1]), {})[parts[2]] = t
     groups = config.get("param_groups") if isinstance(config, dict) else None
     if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
@@ -286,18 +387,29 @@ def _optimizer_state(path: Path, config: dict | None, module, where: str) -> dic
     full = {"state": state, "param_groups": groups}
     try:
         torch.optim.Adam(module.parameters()).load_state_dict(full)
-    except (ValueError, KeyError, TypeError, RuntimeError) as exc:
+    except (ValueError, KeyError, TypeError, RuntimeError, IndexError) as exc:
         raise RnnlabError(f"{where}: {OPTIMIZER} does not fit the model ({exc})") from None
     return full
 
 
-def _module(f: NeuralForecaster, pre: Preprocessor, weights: dict, where: str):
+def _n_features(f: NeuralForecaster) -> int:
     from rnnlab.data.features import feature_names
 
-    n_features = len(feature_names(f.uses_dates_)) if isinstance(f, MLPForecaster) else 1
-    module = f.build_module(n_features)
-    expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
-    got = {k: tuple(v.shape) for k, v in weights.items()}
+    return len(feature_names(f.uses_dates_)) if isinstance(f, MLPForecaster) else 1
+
+
+def _check_shapes(f: NeuralForecaster, header: dict, where: str) -> None:
+    """The tensors the config's net has (built on the meta device: no memory) against the
+    file's header; any difference is an error before anything is allocated."""
+    try:
+        with torch.device("meta"):
+            meta = f.build_module(_n_features(f))
+    except (RnnlabError, RuntimeError, ValueError, TypeError, OverflowError) as exc:
+        raise RnnlabError(
+            f"{where}: model.net describes no network this rnnlab can build ({exc})"
+        ) from None
+    expected = {k: tuple(v.shape) for k, v in meta.state_dict().items()}
+    got = {k: shape for k, (shape, _) in header.items()}
     if expected != got:
         missing = sorted(set(expected) - set(got))
         extra = sorted(set(got) - set(expected))
@@ -306,32 +418,43 @@ def _module(f: NeuralForecaster, pre: Preprocessor, weights: dict, where: str):
             f"{where}: {WEIGHTS} does not fit the model in {CONFIG} (missing {missing}, "
             f"unexpected {extra}, wrong shape {shapes})"
         )
-    module.load_state_dict({k: v.to(module.state_dict()[k].dtype) for k, v in weights.items()})
+
+
+def _module(f: NeuralForecaster, weights: dict, where: str):
+    module = f.build_module(_n_features(f))
+    state = module.state_dict()
+    module.load_state_dict({k: v.to(state[k].dtype) for k, v in weights.items()})
     return module.eval()
 
 
 def _tail(config: dict, pre: Preprocessor, where: str) -> Series:
-    data = _require(config, "data", dict, where)
+    data = _known_keys(_require(config, "data", dict, where), DATA_KEYS, f"{where}: data")
+    for key in DATA_KEYS:
+        kind = {"rows": int, "date_column": (str, type(None))}.get(key, str)
+        _require(data, key, kind, f"{where}: data")
     hist = _require(config, "history", dict, where)
-    values = np.asarray(_require(hist, "values", list, where), dtype=np.float64)
+    _known_keys(hist, HISTORY_KEYS, f"{where}: history")
+    values = np.asarray(_numbers(_require(hist, "values", list, where), f"{where}: history.values"))
     if values.shape != (pre.config.first_target,) or not np.all(np.isfinite(values)):
         raise RnnlabError(
             f"{where}: history.values must be {pre.config.first_target} finite numbers"
         )
     dates = hist.get("dates")
     if dates is not None:
+        if not isinstance(dates, list) or not all(isinstance(d, str) for d in dates):
+            raise RnnlabError(f"{where}: history.dates must be a list of dates")
         try:
             dates = np.array(dates, dtype="datetime64[ns]")
-        except ValueError:
+        except (ValueError, TypeError, OverflowError):
             raise RnnlabError(f"{where}: history.dates are not dates") from None
     try:
         return Series(
             values,
             dates,
-            name=str(data.get("name", "series")),
-            source=str(data.get("source", "")),
-            column=str(data.get("column", "value")),
-            date_column=data.get("date_column"),
+            name=data["name"],
+            source=data["source"],
+            column=data["column"],
+            date_column=data["date_column"],
         )
     except RnnlabError as exc:
         raise RnnlabError(f"{where}: history: {exc}") from None
