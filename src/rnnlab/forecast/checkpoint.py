@@ -13,12 +13,10 @@ the old checkpoint or the new one, never half of each. Loading validates every f
 from __future__ import annotations
 
 import json
-import math
 import os
 import platform
 import shutil
 import tempfile
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +28,18 @@ from rnnlab.data.windows import Preprocessor
 from rnnlab.errors import RnnlabError
 from rnnlab.forecast.base import WindowedForecaster
 from rnnlab.forecast.baselines import LinearAR
+from rnnlab.forecast.checkpoint_checks import (
+    dataclass_from,
+    known_keys,
+    load_tensors,
+    number_list,
+    require,
+    tensor_header,
+    train_history,
+)
 from rnnlab.forecast.nets import NetConfig
 from rnnlab.forecast.neural import MLPForecaster, NeuralForecaster, RecurrentForecaster
-from rnnlab.forecast.training import TrainConfig, TrainHistory
+from rnnlab.forecast.training import TrainConfig
 
 FORMAT = "rnnlab.checkpoint"
 FORMAT_VERSION = 1
@@ -156,65 +163,6 @@ DATA_KEYS = frozenset(
 )
 HISTORY_KEYS = frozenset({"values", "dates"})
 MAX_CONFIG_BYTES = 256 * 2**20  # far above any real config; a bigger one is not ours
-FLOAT_DTYPES = {"F16": torch.float16, "BF16": torch.bfloat16, "F32": torch.float32}
-FLOAT_DTYPES["F64"] = torch.float64
-
-
-def _require(d: dict, key: str, kind: type | tuple, where: str):
-    if not isinstance(d, dict) or key not in d:
-        raise RnnlabError(f"{where}: the checkpoint config has no {key!r}")
-    if not isinstance(d[key], kind):
-        raise RnnlabError(f"{where}: {key!r} has the wrong type ({type(d[key]).__name__})")
-    return d[key]
-
-
-def _known_keys(d: dict, allowed: frozenset, where: str) -> dict:
-    unknown = sorted(str(k) for k in set(d) - allowed)
-    if unknown:
-        raise RnnlabError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}")
-    return d
-
-
-def _dataclass(cls, d: dict, where: str):
-    expected = {f.name for f in fields(cls)}
-    if not isinstance(d, dict) or set(d) != expected:
-        raise RnnlabError(f"{where}: expected exactly the keys {sorted(expected)}")
-    try:
-        return cls(**d)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise RnnlabError(f"{where}: {exc}") from None
-    except RnnlabError as exc:  # the dataclass's own checks, named for the command line
-        raise RnnlabError(f"{where}: {exc}") from None
-
-
-def _numbers(values, where: str, *, none: bool = False) -> list[float]:
-    """A JSON list of numbers (``None`` allowed for a NaN that was written as null)."""
-    ok = isinstance(values, list) and all(
-        (v is None and none) or (isinstance(v, int | float) and not isinstance(v, bool))
-        for v in values
-    )
-    if not ok:
-        raise RnnlabError(f"{where}: must be a list of numbers")
-    return [math.nan if v is None else float(v) for v in values]
-
-
-def _history(d: dict, where: str) -> TrainHistory:
-    d = dict(d)
-    for key in ("train_loss", "val_loss", "grad_norm", "step_loss"):
-        d[key] = _numbers(d.get(key, []), f"{where}.{key}", none=True)
-    types = {
-        "clipped": list,
-        "best_epoch": (int, type(None)),
-        "status": str,
-        "message": (str, type(None)),
-        "seconds": (int, float),
-    }
-    for key, kind in types.items():
-        if key in d and not isinstance(d[key], kind):
-            raise RnnlabError(f"{where}.{key}: has the wrong type ({type(d[key]).__name__})")
-    if not all(isinstance(v, bool) for v in d.get("clipped", [])):
-        raise RnnlabError(f"{where}.clipped: must be a list of true/false")
-    return _dataclass(TrainHistory, d, where)
 
 
 def _read_config(path: Path, where: str) -> dict:
@@ -237,48 +185,7 @@ def _read_config(path: Path, where: str) -> dict:
             f"{where}: checkpoint format version {config.get('format_version')!r}; this rnnlab "
             f"reads version {FORMAT_VERSION}"
         )
-    return _known_keys(config, CONFIG_KEYS, f"{where}: {CONFIG}")
-
-
-def _header(file: Path, where: str) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
-    """Each tensor's shape and dtype from a safetensors header, reading no tensor data.
-
-    safetensors checks that the header's offsets cover the file exactly, so a truncated or
-    padded file is refused here; a non-float tensor is refused too.
-    """
-    from safetensors import SafetensorError, safe_open
-
-    try:
-        with safe_open(str(file), framework="pt") as fh:
-            names = fh.keys()  # a list (the safe_open handle is not iterable)
-            info = {}
-            for k in names:
-                piece = fh.get_slice(k)
-                info[k] = (piece.get_shape(), piece.get_dtype())
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise RnnlabError(f"{where}: {file.name} is not a valid safetensors file ({exc})") from None
-    out = {}
-    for key, (shape, dtype) in info.items():
-        if dtype not in FLOAT_DTYPES:
-            raise RnnlabError(
-                f"{where}: {file.name}: tensor {key!r} is {dtype}, not floating point"
-            )
-        out[key] = (tuple(int(n) for n in shape), FLOAT_DTYPES[dtype])
-    return out
-
-
-def _load_tensors(file: Path, where: str) -> dict[str, torch.Tensor]:
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    try:
-        tensors = load_file(str(file))
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise RnnlabError(f"{where}: {file.name} is not a valid safetensors file ({exc})") from None
-    for key, t in tensors.items():
-        if not torch.isfinite(t).all():
-            raise RnnlabError(f"{where}: {file.name}: tensor {key!r} holds NaN or inf")
-    return tensors
+    return known_keys(config, CONFIG_KEYS, f"{where}: {CONFIG}")
 
 
 def load_checkpoint(path: str | Path) -> WindowedForecaster:
@@ -306,16 +213,18 @@ def load_checkpoint(path: str | Path) -> WindowedForecaster:
         if not (path / name).is_file():
             raise RnnlabError(f"{where}: {name} is missing (not an rnnlab checkpoint)")
     config = _read_config(path, where)
-    model = _known_keys(_require(config, "model", dict, where), MODEL_KEYS, f"{where}: model")
-    kind = _require(model, "kind", str, where)
+    model = known_keys(require(config, "model", dict, where), MODEL_KEYS, f"{where}: model")
+    kind = require(model, "kind", str, where)
     try:
-        pre = Preprocessor.from_dict(_require(config, "preprocessing", dict, where))
+        pre = Preprocessor.from_dict(require(config, "preprocessing", dict, where))
     except (RnnlabError, TypeError, ValueError) as exc:
         raise RnnlabError(f"{where}: preprocessing: {exc}") from None
     f: WindowedForecaster
     if kind in ("recurrent", "mlp"):
-        net = _dataclass(NetConfig, _require(model, "net", dict, where), f"{where}: model.net")
-        train = _dataclass(TrainConfig, _require(config, "train", dict, where), f"{where}: train")
+        net = dataclass_from(NetConfig, require(model, "net", dict, where), f"{where}: model.net")
+        train = dataclass_from(
+            TrainConfig, require(config, "train", dict, where), f"{where}: train"
+        )
         if kind == "recurrent" and net.kind not in cell_names():
             raise RnnlabError(
                 f"{where}: needs the cell {net.kind!r}, which this rnnlab does not have "
@@ -324,23 +233,23 @@ def load_checkpoint(path: str | Path) -> WindowedForecaster:
         cls = RecurrentForecaster if kind == "recurrent" else MLPForecaster
         f = cls(net, pre.config, train)
         if kind == "mlp":
-            f.uses_dates_ = bool(_require(model, "uses_dates", bool, where))
-        f.history_ = _history(_require(config, "training", dict, where), f"{where}: training")
+            f.uses_dates_ = bool(require(model, "uses_dates", bool, where))
+        f.history_ = train_history(require(config, "training", dict, where), f"{where}: training")
     elif kind == "linear":
         f = LinearAR(pre.config)
     else:
         raise RnnlabError(f"{where}: unknown model kind {kind!r}")
     f.preprocessor_ = pre
-    header = _header(path / WEIGHTS, where)
+    header = tensor_header(path / WEIGHTS, where)
     if isinstance(f, NeuralForecaster):
         _check_shapes(f, header, where)  # before a single weight is allocated
-        f.module_ = _module(f, _load_tensors(path / WEIGHTS, where), where)
+        f.module_ = _module(f, load_tensors(path / WEIGHTS, where), where)
         f.optimizer_state_ = _optimizer_state(path, config.get("optimizer"), f.module_, where)
     else:
         W = pre.config.window + 1
         if header != {"intercept_and_coef": ((W,), torch.float64)}:
             raise RnnlabError(f"{where}: {WEIGHTS} does not hold the linear model's {W} weights")
-        coef = _load_tensors(path / WEIGHTS, where)["intercept_and_coef"]
+        coef = load_tensors(path / WEIGHTS, where)["intercept_and_coef"]
         f.intercept_, f.coef_ = float(coef[0]), coef[1:].numpy().astype(np.float64)
     f.series_ = _tail(config, pre, where)
     f.checkpoint_ = config
@@ -366,7 +275,7 @@ def _optimizer_state(path: Path, config: dict | None, module, where: str) -> dic
     the checkpoint has none."""
     if config is None or not (path / OPTIMIZER).is_file():
         return None
-    header = _header(path / OPTIMIZER, where)
+    header = tensor_header(path / OPTIMIZER, where)
     params = list(module.parameters())
     for name, (shape, _) in header.items():
         parts = name.split(".")
@@ -377,7 +286,7 @@ def _optimizer_state(path: Path, config: dict | None, module, where: str) -> dic
         if shape not in allowed:  # Adam's moments are shaped like their parameter; step is ()
             raise RnnlabError(f"{where}: {OPTIMIZER}: {name!r} has shape {shape}, not the model's")
     state: dict[int, dict] = {}
-    for name, t in _load_tensors(path / OPTIMIZER, where).items():
+    for name, t in load_tensors(path / OPTIMIZER, where).items():
         parts = name.split(".")
         state.setdefault(int(parts[1]), {})[parts[2]] = t
     groups = config.get("param_groups") if isinstance(config, dict) else None
@@ -428,13 +337,15 @@ def _module(f: NeuralForecaster, weights: dict, where: str):
 
 
 def _tail(config: dict, pre: Preprocessor, where: str) -> Series:
-    data = _known_keys(_require(config, "data", dict, where), DATA_KEYS, f"{where}: data")
+    data = known_keys(require(config, "data", dict, where), DATA_KEYS, f"{where}: data")
     for key in DATA_KEYS:
         kind = {"rows": int, "date_column": (str, type(None))}.get(key, str)
-        _require(data, key, kind, f"{where}: data")
-    hist = _require(config, "history", dict, where)
-    _known_keys(hist, HISTORY_KEYS, f"{where}: history")
-    values = np.asarray(_numbers(_require(hist, "values", list, where), f"{where}: history.values"))
+        require(data, key, kind, f"{where}: data")
+    hist = require(config, "history", dict, where)
+    known_keys(hist, HISTORY_KEYS, f"{where}: history")
+    values = np.asarray(
+        number_list(require(hist, "values", list, where), f"{where}: history.values")
+    )
     if values.shape != (pre.config.first_target,) or not np.all(np.isfinite(values)):
         raise RnnlabError(
             f"{where}: history.values must be {pre.config.first_target} finite numbers"
