@@ -34,7 +34,8 @@ _FRESH = ("cell", "wh", "hidden", "steps", "init", "scale", "forget_bias", "nonl
 # rnnlab.cells.init.INIT_SCHEMES, spelt out so that --help imports no torch (a test keeps
 # the two equal).
 INIT_SCHEMES = ("default", "normal", "orthogonal", "identity")
-MAX_STEPS = 10_000  # T: the Jacobian products cost T·H² memory and time
+MAX_STEPS = 10_000  # T
+MAX_JACOBIAN = 2**26  # T·H² entries of the Jacobians ∂h_T/∂h_t kept at once (512 MiB, float64)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -177,6 +178,12 @@ def run(args: argparse.Namespace) -> int:
 
     set_threads(args)
     probe = probe_from_args(args)
+    T, H = probe.x.shape[0], probe.cell.hidden_size
+    if T * H * H > MAX_JACOBIAN:
+        raise RnnlabError(
+            f"--steps, --hidden: T·H² = {T}·{H}² Jacobian entries is more than {MAX_JACOBIAN} "
+            "(memory T·H²·8 bytes, time T·H³); use fewer steps or units"
+        )
     flow = gradient_flow(probe.cell, probe.x, probe.head)
     training = _train(args, probe) if args.train else None
     plot = None

@@ -47,6 +47,7 @@ OPTIMIZERS = ("adam", "sgd")  # rnnlab.tasks.runner.OPTIMIZERS, without importin
 TASKS = ("adding", "copy")  # rnnlab.tasks.task_names()
 MAX_LENGTH = 100_000  # T: batches of B·T inputs, and T steps per sequence
 MAX_EVAL = 2**16  # validation sequences, all evaluated in one batch
+MAX_ACTIVATIONS = 2**28  # B·T·H states kept for backpropagation (1 GiB in float32)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -180,6 +181,16 @@ def configs(args: argparse.Namespace) -> list:
     forget_bias = _forget_bias(args.forget_bias)
     if args.forget_bias is not None and "lstm" not in names:
         raise RnnlabError("--forget-bias: sets the LSTM's forget gate, but --cell names no lstm")
+    T, H = _pick(args, "length"), _pick(args, "hidden")
+    for option, B in (
+        ("--batch-size", _pick(args, "batch_size")),
+        ("--eval-size", _pick(args, "eval_size")),
+    ):
+        if B * T * H > MAX_ACTIVATIONS:
+            raise RnnlabError(
+                f"{option}, --length, --hidden: B·T·H = {B}·{T}·{H} hidden states is more "
+                f"than {MAX_ACTIVATIONS} (memory for backpropagation); use smaller sizes"
+            )
     out = []
     for name in names:
         defaults = CELL_DEFAULTS.get(name, {})

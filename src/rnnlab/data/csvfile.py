@@ -205,6 +205,8 @@ def load_csv(
     column named date, datetime, time, timestamp or day (any case) is taken as the dates.
     """
     path = Path(path)
+    column = None if column is None else column.strip()  # as the header's names are
+    date_column = None if date_column is None else date_column.strip()
     header, rows, lines, sep = read_table(path)
     listing = ", ".join(repr(h) for h in header)
     if date_column is None:

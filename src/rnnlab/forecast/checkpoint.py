@@ -310,6 +310,13 @@ def _n_features(f: NeuralForecaster) -> int:
 def _check_shapes(f: NeuralForecaster, header: dict, where: str) -> None:
     """The tensors the config's net has (built on the meta device: no memory) against the
     file's header; any difference is an error before anything is allocated."""
+    net, dims = f.net_config, [n for shape, _ in header.values() for n in shape]
+    if net.layers > len(header) or net.hidden_size > max(dims, default=0):
+        raise RnnlabError(  # cheap signs of a config the file cannot hold, before building
+            f"{where}: {WEIGHTS} does not fit the model in {CONFIG}: it holds {len(header)} "
+            f"tensor(s), none of size {net.hidden_size}, for {net.layers} layer(s) of "
+            f"{net.hidden_size} units"
+        )
     try:
         with torch.device("meta"):
             meta = f.build_module(_n_features(f))
@@ -319,6 +326,10 @@ def _check_shapes(f: NeuralForecaster, header: dict, where: str) -> None:
         ) from None
     expected = {k: tuple(v.shape) for k, v in meta.state_dict().items()}
     got = {k: shape for k, (shape, _) in header.items()}
+    dtypes = {k: v.dtype for k, v in meta.state_dict().items()}
+    wrong = sorted(k for k, (_, dtype) in header.items() if dtypes.get(k, dtype) != dtype)
+    if wrong:
+        raise RnnlabError(f"{where}: {WEIGHTS}: tensor(s) {wrong} are not {dtypes[wrong[0]]}")
     if expected != got:
         missing = sorted(set(expected) - set(got))
         extra = sorted(set(got) - set(expected))
