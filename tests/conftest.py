@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -131,15 +132,47 @@ def user_error():
     return assert_user_error
 
 
-@pytest.fixture
-def cli_here(capsys):
-    """Run ``rnnlab ARGS…`` inside this process (no start-up cost); returns code, stdout, stderr."""
+def run_here(*args: str) -> CliResult:
+    """``rnnlab ARGS…`` inside this process, stdout and stderr captured."""
+    import contextlib
+    import io
 
-    def run(*args: str) -> CliResult:
-        from rnnlab.cli import main
+    from rnnlab.cli import main
 
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(list(args))
-        captured = capsys.readouterr()
-        return CliResult(code, captured.out, captured.err)
+    return CliResult(code, out.getvalue(), err.getvalue())
 
-    return run
+
+@pytest.fixture
+def cli_here():
+    """Run ``rnnlab ARGS…`` inside this process (no start-up cost); returns code, stdout, stderr.
+
+    A plain function (no per-test state), so hypothesis tests may use it too."""
+    return run_here
+
+
+def _no_nan(token: str):
+    raise AssertionError(f"{token} in the JSON output")
+
+
+def assert_clean_outcome(result: CliResult) -> dict | None:
+    """Either a clean one-line user error (exit 2), or success (exit 0) with exactly one JSON
+    object on stdout holding no NaN or inf; never a traceback. Returns the JSON (or None)."""
+    assert "Traceback" not in result.err, result.err
+    if result.code == 2:
+        assert_user_error(result)
+        return None
+    assert result.code == 0, (result.code, result.err)
+    data = json.loads(result.out, parse_constant=_no_nan)
+    assert isinstance(data, dict)
+    assert result.out.count("\n") == 1
+    return data
+
+
+@pytest.fixture
+def clean_outcome():
+    """Assert a CLI result is a clean error or a clean JSON success (see
+    :func:`assert_clean_outcome`)."""
+    return assert_clean_outcome
