@@ -132,27 +132,6 @@ def user_error():
     return assert_user_error
 
 
-def run_here(*args: str) -> CliResult:
-    """``rnnlab ARGS…`` inside this process, stdout and stderr captured."""
-    import contextlib
-    import io
-
-    from rnnlab.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
-    return CliResult(code, out.getvalue(), err.getvalue())
-
-
-@pytest.fixture
-def cli_here():
-    """Run ``rnnlab ARGS…`` inside this process (no start-up cost); returns code, stdout, stderr.
-
-    A plain function (no per-test state), so hypothesis tests may use it too."""
-    return run_here
-
-
 def _no_nan(token: str):
     raise AssertionError(f"{token} in the JSON output")
 
@@ -176,3 +155,17 @@ def clean_outcome():
     """Assert a CLI result is a clean error or a clean JSON success (see
     :func:`assert_clean_outcome`)."""
     return assert_clean_outcome
+
+
+@pytest.fixture
+def cli_here(capsys):
+    """Run ``rnnlab ARGS…`` inside this process (no start-up cost); returns code, stdout, stderr."""
+
+    def run(*args: str) -> CliResult:
+        from rnnlab.cli import main
+
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run

@@ -51,13 +51,12 @@ def test_the_corpus_is_complete():
 @pytest.fixture(scope="module")
 def linear_model(tmp_path_factory):
     """A linear model trained on good.csv (a --quick window of 20), for predict."""
-    from conftest import run_here
+    from rnnlab.data.windows import WindowConfig
+    from rnnlab.forecast.checkpoint import save_checkpoint
+    from rnnlab.forecast.models import make_forecaster
 
-    path = tmp_path_factory.mktemp("model") / "linear"
-    r = run_here("train", "--data", str(CORPUS / "good.csv"), "--model", "linear", "--quick",
-                 "--out", str(path), "--json")  # fmt: skip
-    assert r.code == 0, r.err
-    return path
+    f = make_forecaster("linear", WindowConfig(window=20, target="diff")).fit(GOOD)
+    return save_checkpoint(f, tmp_path_factory.mktemp("model") / "linear")
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
                 f"--data: {len(series)} rows; the model needs the last {f.min_history} "
                 f"(window {f.config.window}) to predict"
             )
-    values = f.predict(args.horizon, series)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
+        values = f.predict(args.horizon, series)
     if not np.all(np.isfinite(values)):
         step = int(np.flatnonzero(~np.isfinite(values))[0]) + 1
         raise RnnlabError(
