@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -128,7 +129,8 @@ def read_table(path: Path) -> tuple[list[str], list[list[str]], list[int], str]:
             numbers.append(reader.line_num)
     except csv.Error as exc:
         raise RnnlabError(f"{path}, line {reader.line_num}: not valid CSV ({exc})") from None
-    assert header is not None
+    if header is None:
+        raise RnnlabError(f"--data: {path}: no header (only blank lines and separators)")
     seen: set[str] = set()
     for name in header:
         if name in seen and name:
@@ -179,10 +181,12 @@ def parse_dates(cells: list[str], where: Callable[[int], str]) -> np.ndarray:
 
     text = pd.Series([c.strip() for c in cells], dtype=object)
     empty = text.str.lower().isin(MISSING).to_numpy()
-    try:
-        parsed = pd.to_datetime(text.where(~empty), errors="coerce", utc=True)
-    except (ValueError, TypeError, OverflowError):
-        parsed = pd.to_datetime(text.where(~empty), errors="coerce", utc=True, format="mixed")
+    with warnings.catch_warnings():  # "Could not infer format": the cells are checked below
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            parsed = pd.to_datetime(text.where(~empty), errors="coerce", utc=True)
+        except (ValueError, TypeError, OverflowError):
+            parsed = pd.to_datetime(text.where(~empty), errors="coerce", utc=True, format="mixed")
     dates = parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
     bad = np.flatnonzero(np.isnat(dates) & ~empty)
     if bad.size:
