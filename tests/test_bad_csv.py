@@ -156,3 +156,19 @@ def test_the_real_entry_point_on_garbage(cli, user_error):
                "binary file")  # fmt: skip
     user_error(cli("train", "--data", str(CORPUS / "huge_values.csv"), "--out", "/nonexistent/x"),
                "too large")  # fmt: skip
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: commands/train.py prints the validation RMSE of a model whose forecasts "
+    "overflow (inf), and print_json refuses it with a traceback; train.py is the faults work's "
+    "file. Remove this mark when it says so in one line instead.",
+)
+def test_train_when_validation_forecasts_overflow(cli_here, clean_outcome, tmp_path):
+    x = 100 + np.sin(np.arange(300) / 5)
+    x[-5] = 1e150  # in the validation part: the linear model's log-returns explode there
+    path = tmp_path / "spike.csv"
+    path.write_text("v\n" + "".join(f"{v!r}\n" for v in x.tolist()))
+    out = str(tmp_path / "m")
+    args = ["--model", "linear", "--quick", "--target", "log-return", "--out", out, "--json"]
+    clean_outcome(cli_here("train", "--data", str(path), *args))

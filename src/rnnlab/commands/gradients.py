@@ -181,8 +181,8 @@ def run(args: argparse.Namespace) -> int:
     T, H = probe.x.shape[0], probe.cell.hidden_size
     if T * H * H > MAX_JACOBIAN:
         raise RnnlabError(
-            f"--steps, --hidden: T·H² = {T}·{H}² Jacobian entries is more than {MAX_JACOBIAN} "
-            "(memory T·H²·8 bytes, time T·H³); use fewer steps or units"
+            f"--steps, --hidden: T·H² = {T}·{H}² = {T * H * H} Jacobian entries, more than "
+            f"{MAX_JACOBIAN} (memory T·H²·8 bytes, time T·H³); use fewer steps or units"
         )
     flow = gradient_flow(probe.cell, probe.x, probe.head)
     training = _train(args, probe) if args.train else None

@@ -188,8 +188,9 @@ def configs(args: argparse.Namespace) -> list:
     ):
         if B * T * H > MAX_ACTIVATIONS:
             raise RnnlabError(
-                f"{option}, --length, --hidden: B·T·H = {B}·{T}·{H} hidden states is more "
-                f"than {MAX_ACTIVATIONS} (memory for backpropagation); use smaller sizes"
+                f"{option}, --length, --hidden: B·T·H = {B}·{T}·{H} = {B * T * H} hidden "
+                f"states, more than {MAX_ACTIVATIONS} (memory for backpropagation); use smaller "
+                "sizes"
             )
     out = []
     for name in names:
