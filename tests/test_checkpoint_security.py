@@ -170,8 +170,8 @@ def test_a_config_nested_too_deeply_or_too_big_is_refused(ckpt, monkeypatch):
 @pytest.mark.parametrize(
     ("net", "needles"),
     [
-        ({"hidden_size": 10**9}, ["does not fit the model", "none of size 1000000000"]),
-        ({"layers": 10**6}, ["does not fit the model", "1000000 layer(s)"]),
+        ({"hidden_size": 10**9}, ["does not fit the model", "dimension of 1000000000"]),
+        ({"layers": 10**6}, ["does not fit the model", "fewer than the 1000000 layer(s)"]),
         ({"hidden_size": 3}, ["does not fit the model", "wrong shape ['cells.0.b'"]),
         ({"kind": "lstm"}, ["does not fit the model", "unexpected ['cells.0.b'"]),
     ],

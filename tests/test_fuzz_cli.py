@@ -11,6 +11,7 @@ refused in one line or reaches the library inside its stated bounds.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 
 import numpy as np
@@ -225,3 +226,35 @@ def test_expensive_commands_check_before_the_work(
             clean_outcome(result)
 
     check()
+
+
+_weight_values = st.recursive(
+    st.one_of(
+        st.floats(), st.integers(-(10**30), 10**30), st.text(max_size=3), st.none(), st.booleans()
+    ),
+    lambda inner: st.lists(inner, max_size=3),
+    max_leaves=9,
+)
+
+
+@SETTINGS
+@given(
+    weights=st.dictionaries(
+        st.sampled_from(["wx", "wh", "b", "wout", "bout", "x"]), _weight_values, max_size=6
+    ),
+    inputs=st.sampled_from(["0,0", "1;2", "1,2;3,4"]),
+)
+def test_any_walkthrough_weights_file(tmp_path, cli_here, clean_outcome, weights, inputs):
+    """--weights FILE.json holding any JSON object: the walkthrough, or one line saying what
+    in the file is wrong (NaN and inf written by json.dumps included)."""
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps(weights))
+    clean_outcome(cli_here("walkthrough", "--weights", str(path), "--inputs", inputs, "--json"))
+
+
+def test_line_breaks_in_names_stay_on_one_line(workdir, cli_here, user_error):
+    """A file or column name with a line break: the message still is one line (⏎ for it)."""
+    r = cli_here("forecast", "--data", "no\nsuch.csv", "--no-report")
+    user_error(r, "no such file", "no ⏎ such.csv")
+    (workdir / "two.csv").write_text('date,"a\nb"\n2020-01-01,1\n2020-01-02,2\n')
+    user_error(cli_here("forecast", "--data", "two.csv", "--column", "c"), r"'a\nb'")

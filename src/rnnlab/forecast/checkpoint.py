@@ -311,12 +311,13 @@ def _check_shapes(f: NeuralForecaster, header: dict, where: str) -> None:
     """The tensors the config's net has (built on the meta device: no memory) against the
     file's header; any difference is an error before anything is allocated."""
     net, dims = f.net_config, [n for shape, _ in header.values() for n in shape]
-    if net.layers > len(header) or net.hidden_size > max(dims, default=0):
-        raise RnnlabError(  # cheap signs of a config the file cannot hold, before building
-            f"{where}: {WEIGHTS} does not fit the model in {CONFIG}: it holds {len(header)} "
-            f"tensor(s), none of size {net.hidden_size}, for {net.layers} layer(s) of "
-            f"{net.hidden_size} units"
-        )
+    why = None  # cheap signs of a config the file cannot hold, before building anything
+    if net.layers > len(header):
+        why = f"it holds {len(header)} tensor(s), fewer than the {net.layers} layer(s) of model.net"
+    elif net.hidden_size > max(dims, default=0):
+        why = f"no tensor in it has a dimension of {net.hidden_size}, model.net's hidden size"
+    if why is not None:
+        raise RnnlabError(f"{where}: {WEIGHTS} does not fit the model in {CONFIG}: {why}")
     try:
         with torch.device("meta"):
             meta = f.build_module(_n_features(f))
