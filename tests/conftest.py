@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -129,6 +130,31 @@ def assert_user_error(result: CliResult, *needles: str) -> None:
 def user_error():
     """Assert a CLI result is a clean one-line user error (see :func:`assert_user_error`)."""
     return assert_user_error
+
+
+def _no_nan(token: str):
+    raise AssertionError(f"{token} in the JSON output")
+
+
+def assert_clean_outcome(result: CliResult) -> dict | None:
+    """Either a clean one-line user error (exit 2), or success (exit 0) with exactly one JSON
+    object on stdout holding no NaN or inf; never a traceback. Returns the JSON (or None)."""
+    assert "Traceback" not in result.err, result.err
+    if result.code == 2:
+        assert_user_error(result)
+        return None
+    assert result.code == 0, (result.code, result.err)
+    data = json.loads(result.out, parse_constant=_no_nan)
+    assert isinstance(data, dict)
+    assert result.out.count("\n") == 1
+    return data
+
+
+@pytest.fixture
+def clean_outcome():
+    """Assert a CLI result is a clean error or a clean JSON success (see
+    :func:`assert_clean_outcome`)."""
+    return assert_clean_outcome
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ def test_clipping_statistics_are_reported(cli_here):
         (["--cell", ","], ["--cell", "empty"]),
         (["--clip", "-1"], ["--clip", "must be > 0"]),
         (["--clip", "x"], ["--clip", "not a number"]),
-        (["--length", "1"], ["--length", ">= 2"]),
+        (["--length", "1"], ["--length", "at least 2"]),
         (["--lr", "0"], ["--lr"]),
         (["--task", "parity"], ["--task", "invalid choice"]),
         (["--threads", "0"], ["--threads"]),

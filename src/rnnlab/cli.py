@@ -58,7 +58,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return int(args.run(args) or 0)
     except RnnlabError as exc:
-        print(f"rnnlab: error: {exc}", file=sys.stderr)
+        print(f"rnnlab: error: {one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except (MemoryError, RuntimeError) as exc:
+        # torch reports a failed allocation as a RuntimeError ("… can't allocate memory …")
+        if not isinstance(exc, MemoryError) and "can't allocate memory" not in str(exc):
+            raise
+        print("rnnlab: error: out of memory; try smaller sizes", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("rnnlab: interrupted", file=sys.stderr)
@@ -66,3 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `rnnlab … | head`: the reader left; not an error of ours
         sys.stderr.close()
         return 0
+
+
+def one_line(message: str) -> str:
+    """The message on one line: line breaks (from a file name or a column name) shown as ⏎."""
+    return " ⏎ ".join(message.splitlines())

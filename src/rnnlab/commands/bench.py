@@ -11,7 +11,9 @@ from rnnlab.commands.common import (
     add_seed_option,
     fmt,
     make_console,
+    output_file,
     print_json,
+    threads,
 )
 from rnnlab.errors import RnnlabError
 
@@ -28,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "repeats). One thread by default."
         ),
     )
-    p.add_argument("--threads", type=int, default=1, help="torch/MKL threads (default 1)")
+    p.add_argument("--threads", type=threads, default=1, help="torch/MKL threads (default 1)")
     p.add_argument(
         "--plot",
         type=Path,
@@ -44,15 +46,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the bench; print the table (or one JSON object) and write the plot."""
-    if args.threads < 1:
-        raise RnnlabError(f"--threads: must be at least 1, got {args.threads}")
+    output_file(args.plot, "--plot")
     from rich.progress import Progress
 
     from rnnlab.bench import BenchConfig, run_bench
     from rnnlab.bench.plot import plot_time_vs_t
 
     cfg = BenchConfig(quick=args.quick, threads=args.threads, seed=args.seed, smoke=args.smoke)
-    with Progress(console=make_console(stderr=True), transient=True) as bar:
+    console = make_console(stderr=True)
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task("bench", total=None)
         result = run_bench(cfg, lambda msg: bar.update(task, description=f"bench: {msg}"))
     try:

@@ -8,7 +8,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,10 +26,16 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+MAX_SEED = 2**32 - 1  # numpy's legacy seeds and most tools take 32 bits; torch takes them too
+
+
 def add_seed_option(parser: argparse.ArgumentParser, default: int = 0) -> None:
     """``--seed N``: the one seed behind every random draw."""
     parser.add_argument(
-        "--seed", type=int, default=default, help=f"seed for every random draw (default {default})"
+        "--seed",
+        type=whole(0, MAX_SEED),
+        default=default,
+        help=f"seed for every random draw, 0 … 2^32 − 1 (default {default})",
     )
 
 
@@ -35,15 +44,104 @@ def add_quick_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="a tiny, fast run (for tests)")
 
 
-def parse_number(text: str, option: str) -> float:
-    """One finite float, or an error naming the option."""
+MAX_WEIGHT = 1e6  # |a weight, scale or bias given as an option|: they live in float32 weights
+
+
+def _finite(text: str, limit: float | None = None) -> float:
+    """One finite float (``−`` read as ``-``), at most ``limit`` in size; ValueError saying
+    what is wrong."""
     try:
         value = float(text.strip().replace("\u2212", "-"))
     except ValueError:
-        raise RnnlabError(f"{option}: {text.strip()!r} is not a number") from None
+        raise ValueError(f"{text.strip()!r} is not a number") from None
     if not math.isfinite(value):
-        raise RnnlabError(f"{option}: {text.strip()} is not a finite number")
+        raise ValueError(f"{text.strip()} is not a finite number")
+    if limit is not None and abs(value) > limit:
+        raise ValueError(f"{text.strip()} is out of range (at most {limit:g} in size)")
     return value
+
+
+def parse_number(text: str, option: str, limit: float | None = None) -> float:
+    """One finite float (no bigger than ``limit`` in size), or an error naming the option."""
+    try:
+        return _finite(text, limit)
+    except ValueError as exc:
+        raise RnnlabError(f"{option}: {exc}") from None
+
+
+def whole(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number in [low, high] (no upper end when ``high`` is None).
+
+    Bounds are checked while the options are parsed, before any data is read or torch is
+    imported; the error names the option (``argument --hidden: …``).
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip().replace("\u2212", "-"))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text.strip()!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            span = f"at least {low}" + ("" if high is None else f" and at most {high}")
+            raise argparse.ArgumentTypeError(f"must be {span}, got {value}")
+        return value
+
+    return parse
+
+
+def real(
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    above: bool = False,
+    below: bool = True,
+    limit: float | None = None,
+) -> Callable[[str], float]:
+    """An argparse ``type``: a finite number, at least ``low`` (more than it when ``above``)
+    and less than ``high`` (at most it when ``below`` is False), no bigger than ``limit``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = _finite(text, limit)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        too_low = low is not None and (value <= low if above else value < low)
+        too_high = high is not None and (value >= high if below else value > high)
+        if too_low or too_high:
+            parts = [] if low is None else [f"{'more than' if above else 'at least'} {low:g}"]
+            parts += [] if high is None else [f"{'less than' if below else 'at most'} {high:g}"]
+            raise argparse.ArgumentTypeError(f"must be {' and '.join(parts)}, got {text.strip()}")
+        return value
+
+    return parse
+
+
+def max_threads() -> int:
+    """The cores this process may run on (the most ``--threads`` accepts)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def threads(text: str) -> int:
+    """An argparse ``type`` for ``--threads``: 1 … the cores this process may use."""
+    return whole(1, max_threads())(text)
+
+
+def output_file(path: Path, option: str) -> Path:
+    """Check, before a long run, that a file can be written at ``path`` (a new or existing
+    file, not a directory, in a directory that exists or can be made)."""
+    if path.is_dir():
+        raise RnnlabError(f"{option}: {path} is a directory; give a file name")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise RnnlabError(f"{option}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise RnnlabError(f"{option}: cannot write in {parent} (permission denied)")
+    return path
 
 
 def parse_numbers(text: str, option: str, sep: str = ",") -> list[float]:

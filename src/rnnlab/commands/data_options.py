@@ -8,6 +8,7 @@ import argparse
 from contextlib import contextmanager
 from pathlib import Path
 
+from rnnlab.commands.common import real, threads, whole
 from rnnlab.errors import RnnlabError
 
 # Defaults: (normal, --quick). --quick is a tiny run for tests: a short tail of the data, a
@@ -19,6 +20,12 @@ DEFAULTS = {
     "patience": (10, 0),
 }
 QUICK_TAIL = 400  # points of the series a --quick run keeps
+# Upper ends of the size options: far above what a CPU tool trains, far below what would
+# exhaust memory for one option alone (a typo such as --hidden 1000000000 is refused at once).
+MAX_HIDDEN = 4096
+MAX_LAYERS = 64
+MAX_BATCH = 2**20
+MAX_HORIZON = 10_000
 
 
 def add_data_options(p: argparse.ArgumentParser, default_dataset: str | None) -> None:
@@ -79,7 +86,7 @@ def add_window_options(p: argparse.ArgumentParser) -> None:
     from rnnlab.data.windows import TARGETS
 
     g = p.add_argument_group("what the models see")
-    g.add_argument("--window", type=int, metavar="W", help="past steps per input (default 50)")
+    g.add_argument("--window", type=whole(1), metavar="W", help="past steps per input (default 50)")
     g.add_argument(
         "--target",
         choices=TARGETS,
@@ -94,9 +101,16 @@ def add_window_options(p: argparse.ArgumentParser) -> None:
 def add_net_options(p: argparse.ArgumentParser) -> None:
     """--hidden, --layers, --dropout, --nonlinearity."""
     g = p.add_argument_group("neural nets")
-    g.add_argument("--hidden", type=int, metavar="H", help="hidden units per layer (default 32)")
-    g.add_argument("--layers", type=int, default=1, help="stacked layers (default 1)")
-    g.add_argument("--dropout", type=float, default=0.0, help="between layers (default 0)")
+    g.add_argument(
+        "--hidden",
+        type=whole(1, MAX_HIDDEN),
+        metavar="H",
+        help="hidden units per layer (default 32)",
+    )
+    g.add_argument(
+        "--layers", type=whole(1, MAX_LAYERS), default=1, help="stacked layers (default 1)"
+    )
+    g.add_argument("--dropout", type=real(0, 1), default=0.0, help="between layers (default 0)")
     g.add_argument(
         "--nonlinearity",
         choices=("tanh", "relu"),
@@ -108,28 +122,35 @@ def add_train_options(p: argparse.ArgumentParser) -> None:
     """--epochs, --lr, --batch-size, --patience, --clip, --val, --threads."""
     g = p.add_argument_group("training")
     g.add_argument(
-        "--epochs", type=int, help="most epochs (default 100; early stopping ends sooner)"
+        "--epochs", type=whole(1), help="most epochs (default 100; early stopping ends sooner)"
     )
-    g.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate (default 0.001)")
-    g.add_argument("--batch-size", type=int, default=64, help="windows per step (default 64)")
+    g.add_argument(
+        "--lr", type=real(0, above=True), default=1e-3, help="Adam's learning rate (default 0.001)"
+    )
+    g.add_argument(
+        "--batch-size", type=whole(1, MAX_BATCH), default=64, help="windows per step (default 64)"
+    )
     g.add_argument(
         "--patience",
-        type=int,
+        type=whole(0),
         help="epochs without a better validation loss before stopping "
         "(default 10; 0 = never stop early)",
     )
     g.add_argument(
         "--clip",
-        type=float,
+        type=real(0),
         default=1.0,
         help="clip the gradient's L2 norm to this (default 1.0; 0 = no clipping)",
     )
     g.add_argument(
-        "--val", type=float, default=0.15, help="fraction of the data for validation (default 0.15)"
+        "--val",
+        type=real(0, 0.9),
+        default=0.15,
+        help="fraction of the data for validation (default 0.15)",
     )
     g.add_argument(
         "--threads",
-        type=int,
+        type=threads,
         default=1,
         help="torch threads (default 1: fastest for small nets here)",
     )
@@ -185,9 +206,7 @@ def set_threads(args: argparse.Namespace) -> None:
     """torch's intra-op threads, from --threads."""
     import torch
 
-    if args.threads < 1:
-        raise RnnlabError(f"--threads: must be >= 1, got {args.threads}")
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads)  # 1 … the cores we may use: checked by the option
 
 
 @contextmanager

@@ -7,8 +7,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rnnlab.commands.common import add_json_option, add_quick_option, add_seed_option
+from rnnlab.commands.common import (
+    add_json_option,
+    add_quick_option,
+    add_seed_option,
+    real,
+    whole,
+)
 from rnnlab.commands.data_options import (
+    MAX_HORIZON,
     add_data_options,
     add_net_options,
     add_train_options,
@@ -21,7 +28,6 @@ from rnnlab.commands.data_options import (
     window_config,
 )
 from rnnlab.data.sources import DEFAULT_DATASET
-from rnnlab.errors import RnnlabError
 
 DEFAULT_OUT = Path("out") / "forecast"
 
@@ -46,10 +52,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="comma-separated models, or 'all' (default persistence,moving_average,linear,mlp,"
         "rnn,lstm,gru; any cell name works; persistence is always run)",
     )
-    p.add_argument("--test", type=float, default=0.15, help="fraction held out for the test (0.15)")
-    p.add_argument("--ma-window", type=int, default=7, help="k of the moving-average baseline (7)")
     p.add_argument(
-        "--horizon", type=int, default=1, help="next values to predict after the data (default 1)"
+        "--test",
+        type=real(0, 1, above=True),
+        default=0.15,
+        help="fraction held out for the test (0.15)",
+    )
+    p.add_argument(
+        "--ma-window", type=whole(1), default=7, help="k of the moving-average baseline (7)"
+    )
+    p.add_argument(
+        "--horizon",
+        type=whole(1, MAX_HORIZON),
+        default=1,
+        help="next values to predict after the data (default 1)",
     )
     add_window_options(p)
     add_net_options(p)
@@ -85,8 +101,6 @@ def run(args: argparse.Namespace) -> int:
     models = _models(args.models)  # check the cheap things before importing torch
     series = load_series(args, DEFAULT_DATASET)
     set_threads(args)
-    if args.horizon < 1:
-        raise RnnlabError(f"--horizon: must be >= 1, got {args.horizon}")
     net = net_config(args)
     options = {"rnn": dict(net.cell_options)} if net.cell_options else {}
     config = ForecastConfig(

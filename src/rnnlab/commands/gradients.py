@@ -14,20 +14,28 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.commands.common import (
+    MAX_WEIGHT,
     add_json_option,
     add_quick_option,
     add_seed_option,
     fmt,
     make_console,
+    output_file,
     parse_number,
     print_json,
+    real,
+    threads,
+    whole,
 )
+from rnnlab.commands.data_options import MAX_BATCH, MAX_HIDDEN
 from rnnlab.errors import RnnlabError
 
 _FRESH = ("cell", "wh", "hidden", "steps", "init", "scale", "forget_bias", "nonlinearity")
 # rnnlab.cells.init.INIT_SCHEMES, spelt out so that --help imports no torch (a test keeps
 # the two equal).
 INIT_SCHEMES = ("default", "normal", "orthogonal", "identity")
+MAX_STEPS = 10_000  # T
+MAX_JACOBIAN = 2**26  # T·H² entries of the Jacobians ∂h_T/∂h_t kept at once (512 MiB, float64)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,8 +56,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="X",
         help="the scalar tanh RNN with this recurrent weight (H = 1, zero bias, zero input)",
     )
-    p.add_argument("--hidden", type=int, metavar="H", help="hidden units (default 32)")
-    p.add_argument("--steps", type=int, metavar="T", help="sequence length T (default 50)")
+    p.add_argument(
+        "--hidden", type=whole(1, MAX_HIDDEN), metavar="H", help="hidden units (default 32)"
+    )
+    p.add_argument(
+        "--steps", type=whole(2, MAX_STEPS), metavar="T", help="sequence length T (default 50)"
+    )
     p.add_argument(
         "--init",
         choices=INIT_SCHEMES,
@@ -79,13 +91,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also train this network on the adding problem twice, without and with clipping",
     )
-    g.add_argument("--train-length", type=int, default=10, help="adding problem's T (default 10)")
-    g.add_argument("--train-steps", type=int, help="steps per run (default 1000)")
+    g.add_argument(
+        "--train-length",
+        type=whole(2, MAX_STEPS),
+        default=10,
+        help="adding problem's T (default 10)",
+    )
+    g.add_argument("--train-steps", type=whole(1), help="steps per run (default 1000)")
     g.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help="default sgd")
-    g.add_argument("--lr", type=float, default=0.1, help="learning rate (default 0.1)")
-    g.add_argument("--clip", type=float, default=1.0, help="the clipped run's norm (default 1)")
-    g.add_argument("--batch-size", type=int, default=32, help="sequences per step (default 32)")
-    g.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    g.add_argument(
+        "--lr", type=real(0, above=True), default=0.1, help="learning rate (default 0.1)"
+    )
+    g.add_argument(
+        "--clip", type=real(0, above=True), default=1.0, help="the clipped run's norm (default 1)"
+    )
+    g.add_argument(
+        "--batch-size", type=whole(1, MAX_BATCH), default=32, help="sequences per step (default 32)"
+    )
+    g.add_argument("--threads", type=threads, default=1, help="torch threads (default 1)")
     add_seed_option(p)
     add_quick_option(p)
     add_json_option(p)
@@ -93,7 +116,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _number(text: str | None, option: str) -> float | None:
-    return None if text is None else parse_number(text, option)
+    return None if text is None else parse_number(text, option, MAX_WEIGHT)
 
 
 def check_options(args: argparse.Namespace) -> None:
@@ -116,16 +139,8 @@ def check_options(args: argparse.Namespace) -> None:
         raise RnnlabError(
             f"--forget-bias: only the LSTM has a forget gate, not {args.cell or 'rnn'}"
         )
-    if args.steps is not None and args.steps < 2:
-        raise RnnlabError(f"--steps: must be at least 2, got {args.steps}")
-    if args.hidden is not None and args.hidden < 1:
-        raise RnnlabError(f"--hidden: must be at least 1, got {args.hidden}")
-    if args.train_length < 2:
-        raise RnnlabError(f"--train-length: must be at least 2, got {args.train_length}")
-    if args.train_steps is not None and args.train_steps < 1:
-        raise RnnlabError(f"--train-steps: must be at least 1, got {args.train_steps}")
-    if not args.clip > 0:
-        raise RnnlabError(f"--clip: must be > 0, got {args.clip}")
+    if not args.no_plot:
+        output_file(args.plot, "--plot")
 
 
 def probe_from_args(args: argparse.Namespace):
@@ -163,6 +178,12 @@ def run(args: argparse.Namespace) -> int:
 
     set_threads(args)
     probe = probe_from_args(args)
+    T, H = probe.x.shape[0], probe.cell.hidden_size
+    if T * H * H > MAX_JACOBIAN:
+        raise RnnlabError(
+            f"--steps, --hidden: T·H² = {T}·{H}² = {T * H * H} Jacobian entries, more than "
+            f"{MAX_JACOBIAN} (memory T·H²·8 bytes, time T·H³); use fewer steps or units"
+        )
     flow = gradient_flow(probe.cell, probe.x, probe.head)
     training = _train(args, probe) if args.train else None
     plot = None

@@ -13,13 +13,19 @@ import math
 from pathlib import Path
 
 from rnnlab.commands.common import (
+    MAX_WEIGHT,
     add_json_option,
     add_quick_option,
     add_seed_option,
     make_console,
+    output_file,
     parse_number,
     print_json,
+    real,
+    threads,
+    whole,
 )
+from rnnlab.commands.data_options import MAX_BATCH, MAX_HIDDEN
 from rnnlab.errors import RnnlabError
 
 # Normal defaults and the --quick ones (a run of a few seconds for tests).
@@ -39,6 +45,9 @@ DEFAULTS = {
 CELL_DEFAULTS: dict[str, dict] = {"irnn": {"lr": 1e-4}, "lstm": {"forget_bias": 1.0}}
 OPTIMIZERS = ("adam", "sgd")  # rnnlab.tasks.runner.OPTIMIZERS, without importing torch
 TASKS = ("adding", "copy")  # rnnlab.tasks.task_names()
+MAX_LENGTH = 100_000  # T: batches of B·T inputs, and T steps per sequence
+MAX_EVAL = 2**16  # validation sequences, all evaluated in one batch
+MAX_ACTIVATIONS = 2**28  # B·T·H states kept for backpropagation (1 GiB in float32)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -57,7 +66,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--task", choices=TASKS, default="adding", help="default adding")
-    p.add_argument("--length", type=int, metavar="T", help="the delay T (default 200)")
+    p.add_argument(
+        "--length", type=whole(2, MAX_LENGTH), metavar="T", help="the delay T (default 200)"
+    )
     p.add_argument(
         "--cell",
         default="rnn,lstm,gru",
@@ -66,10 +77,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "registered cell)",
     )
     g = p.add_argument_group("training")
-    g.add_argument("--hidden", type=int, metavar="H", help="hidden units (default 128)")
-    g.add_argument("--batch-size", type=int, help="fresh sequences per step (default 64)")
     g.add_argument(
-        "--lr", type=float, help="learning rate (default 1e-3; irnn 1e-4, after Le et al.)"
+        "--hidden", type=whole(1, MAX_HIDDEN), metavar="H", help="hidden units (default 128)"
+    )
+    g.add_argument(
+        "--batch-size", type=whole(1, MAX_BATCH), help="fresh sequences per step (default 64)"
+    )
+    g.add_argument(
+        "--lr",
+        type=real(0, above=True),
+        help="learning rate (default 1e-3; irnn 1e-4, after Le et al.)",
     )
     g.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="default adam")
     g.add_argument(
@@ -78,22 +95,31 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="none",
         help="clip the gradient's global norm to C (default none)",
     )
-    g.add_argument("--max-steps", type=int, help="most steps per cell (default 100000)")
+    g.add_argument("--max-steps", type=whole(1), help="most steps per cell (default 100000)")
     g.add_argument(
         "--budget",
-        type=float,
+        type=real(0, above=True),
         metavar="SECONDS",
         help="most seconds of training per cell (default 600)",
     )
-    g.add_argument("--eval-every", type=int, help="steps between validation losses (default 100)")
-    g.add_argument("--eval-size", type=int, help="validation sequences (default 1000)")
+    g.add_argument(
+        "--eval-every", type=whole(1), help="steps between validation losses (default 100)"
+    )
+    g.add_argument(
+        "--eval-size", type=whole(1, MAX_EVAL), help="validation sequences (default 1000)"
+    )
     g.add_argument(
         "--no-stop",
         action="store_true",
         help="keep training after the task is solved (default: stop at the first solved check)",
     )
     g.add_argument("--init", choices=INIT_SCHEMES, default="default", help="recurrent weights")
-    g.add_argument("--scale", type=float, default=1.0, help="times the --init scheme (default 1)")
+    g.add_argument(
+        "--scale",
+        type=real(limit=MAX_WEIGHT),
+        default=1.0,
+        help="times the --init scheme (default 1)",
+    )
     g.add_argument(
         "--forget-bias",
         metavar="B",
@@ -104,7 +130,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="LSTM/GRU: chrono init of the gate biases over 1 … T (Tallec & Ollivier 2018)",
     )
-    g.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    g.add_argument("--threads", type=threads, default=1, help="torch threads (default 1)")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="write the learning curves")
     add_seed_option(p)
     add_quick_option(p)
@@ -148,7 +174,7 @@ def _forget_bias(text: str | None) -> float | None:
         return CELL_DEFAULTS["lstm"]["forget_bias"]
     if text.strip().lower() == "torch":
         return None
-    return parse_number(text, "--forget-bias")
+    return parse_number(text, "--forget-bias", MAX_WEIGHT)
 
 
 def configs(args: argparse.Namespace) -> list:
@@ -164,6 +190,17 @@ def configs(args: argparse.Namespace) -> list:
         raise RnnlabError("--chrono: sets LSTM and GRU gate biases, but --cell names neither")
     if args.chrono and args.forget_bias is not None:
         raise RnnlabError("--chrono: sets the forget-gate bias itself; drop --forget-bias")
+    T, H = _pick(args, "length"), _pick(args, "hidden")
+    for option, B in (
+        ("--batch-size", _pick(args, "batch_size")),
+        ("--eval-size", _pick(args, "eval_size")),
+    ):
+        if B * T * H > MAX_ACTIVATIONS:
+            raise RnnlabError(
+                f"{option}, --length, --hidden: B·T·H = {B}·{T}·{H} = {B * T * H} hidden "
+                f"states, more than {MAX_ACTIVATIONS} (memory for backpropagation); use smaller "
+                "sizes"
+            )
     out = []
     for name in names:
         defaults = CELL_DEFAULTS.get(name, {})
@@ -197,6 +234,8 @@ def run(args: argparse.Namespace) -> int:
     from rnnlab.tasks import make_task, run_task
     from rnnlab.tasks.runner import build_net
 
+    if args.plot is not None:
+        output_file(args.plot, "--plot")
     task = make_task(args.task, _pick(args, "length"))
     runs = configs(args)
     set_threads(args)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rnnlab.commands.common import add_json_option
-from rnnlab.commands.data_options import add_data_options
+from rnnlab.commands.common import add_json_option, whole
+from rnnlab.commands.data_options import MAX_HORIZON, add_data_options
 from rnnlab.errors import RnnlabError
 
 
@@ -26,13 +26,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--model", type=Path, required=True, metavar="DIR", help="checkpoint directory")
     add_data_options(p, None)
-    p.add_argument("--horizon", type=int, default=1, help="values to predict (default 1)")
+    p.add_argument(
+        "--horizon", type=whole(1, MAX_HORIZON), default=1, help="values to predict (default 1)"
+    )
     add_json_option(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load, predict, print."""
+    import numpy as np
     import torch
 
     from rnnlab.commands.data_options import load_series
@@ -40,8 +43,6 @@ def run(args: argparse.Namespace) -> int:
     from rnnlab.forecast.checkpoint import describe, load_checkpoint
 
     torch.set_num_threads(1)
-    if args.horizon < 1:
-        raise RnnlabError(f"--horizon: must be >= 1, got {args.horizon}")
     f = load_checkpoint(args.model)
     series = f.series_
     if args.data is not None or args.dataset is not None:
@@ -53,7 +54,14 @@ def run(args: argparse.Namespace) -> int:
                 f"--data: {len(series)} rows; the model needs the last {f.min_history} "
                 f"(window {f.config.window}) to predict"
             )
-    values = f.predict(args.horizon, series)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
+        values = f.predict(args.horizon, series)
+    if not np.all(np.isfinite(values)):
+        step = int(np.flatnonzero(~np.isfinite(values))[0]) + 1
+        raise RnnlabError(
+            f"--model: {args.model} predicts a value that is not a finite number at step {step} "
+            "(data far outside what it was trained on, or weights too large?)"
+        )
     dates = series.next_dates(args.horizon)
     labels = (
         [format_date(d) for d in dates]

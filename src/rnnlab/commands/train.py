@@ -265,14 +265,20 @@ def _train(args: argparse.Namespace, main: bool) -> int:
     if n_val and n_val >= 1:
         start_val = len(series) - n_val
         start_val = max(start_val, f.min_history)
+        import numpy as np
+
         actual = series.values[start_val:]
-        ours = rmse(actual, f.historical_forecasts(series, start_val))
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below, never printed
+            forecast = f.historical_forecasts(series, start_val)
+            ours = rmse(actual, forecast)
         base = rmse(actual, series.values[start_val - 1 : -1])
+        finite = bool(np.isfinite(ours) and np.isfinite(base))
         result["validation"] = {
             "points": int(actual.size),
-            "rmse": ours,
-            "persistence_rmse": base,
-            "skill": None if base == 0 else 1 - ours / base,
+            "rmse": ours if finite else None,
+            "persistence_rmse": base if np.isfinite(base) else None,
+            "skill": None if not finite or base == 0 else 1 - ours / base,
+            "not_finite": int(np.count_nonzero(~np.isfinite(forecast))),
         }
     if isinstance(f, NeuralForecaster):
         result["training"] = f.history_.summary()
@@ -319,11 +325,18 @@ def _print(result: dict, series) -> None:
             console.print(f"[yellow]{t['message']}[/]")
     v = result.get("validation")
     if v:
-        skill = "—" if v["skill"] is None else f"{v['skill']:+.4f}"
-        console.print(
-            f"Validation ({v['points']} points): RMSE {v['rmse']:.4g} vs persistence "
-            f"{v['persistence_rmse']:.4g}, skill {skill}."
-        )
+        if v["rmse"] is None:
+            console.print(
+                f"[yellow]Validation ({v['points']} points): {v['not_finite']} of the model's "
+                "forecasts are not finite numbers (they overflow: data far outside the training "
+                "range, or weights too large); no RMSE.[/]"
+            )
+        else:
+            skill = "—" if v["skill"] is None else f"{v['skill']:+.4f}"
+            console.print(
+                f"Validation ({v['points']} points): RMSE {v['rmse']:.4g} vs persistence "
+                f"{v['persistence_rmse']:.4g}, skill {skill}."
+            )
     if result["resumed_after_epoch"] is not None:
         console.print(
             f"Resumed the interrupted run in {result['resumed_from']} after epoch "

@@ -147,10 +147,22 @@ def run(args: argparse.Namespace) -> int:
         mean, std = parse_pair(args.standard, "--standard", ("MEAN", "STD"))
         scaler = StandardScaler(mean=mean, std=std)
 
-    cache = forward(params, xs, h0=h0, activation=args.activation)
-    steps = step_records(cache)
-    prediction = cache.y[-1]
-    real = None if scaler is None else scaler.inverse_transform(prediction)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
+        cache = forward(params, xs, h0=h0, activation=args.activation)
+        steps = step_records(cache)
+        prediction = cache.y[-1]
+        real = None if scaler is None else scaler.inverse_transform(prediction)
+    for s in steps:
+        parts = (s.wx_x, s.wh_h, s.pre_activation, s.h, s.y)
+        if not all(np.all(np.isfinite(v)) for v in parts):
+            raise RnnlabError(
+                f"step {s.t}: the numbers overflow float64 (Wx·x_t, Wh·h_(t-1) or y_t beyond "
+                "1.8e308); use smaller weights, inputs or --h0"
+            )
+    if real is not None and not np.all(np.isfinite(real)):
+        raise RnnlabError(
+            "the prediction in real units overflows float64; check --scale/--standard"
+        )
 
     # Quantities are plain numbers for the scalar RNN (H = I = O = 1), lists otherwise.
     def out(v: np.ndarray) -> float | list:

@@ -1,19 +1,26 @@
 """A user's CSV file -> a validated :class:`~rnnlab.data.series.Series`, or one clear error.
 
-Handled quietly: a UTF-8 byte-order mark, ``,`` ``;`` tab or ``|`` separators (sniffed from the
-header), thousands separators (``1,234.5``; ``1.234,5`` in ``;`` files, where the comma is the
-decimal mark), spaces and currency signs around numbers, the usual missing-value markers
-(empty, ``NA``, ``NaN``, ``null``, ``-``, ``.``) and time zones (converted to UTC).
+Handled quietly: UTF-8 with or without a byte-order mark, UTF-16 and UTF-32 with one, UTF-16
+without one (every other byte NUL), Windows-1252 and Latin-1 when the bytes are not UTF-8;
+``,`` ``;`` tab or ``|`` separators (sniffed from the header), thousands separators
+(``1,234.5``; ``1.234,5`` in ``;`` files, where the comma is the decimal mark), spaces and
+currency signs around numbers, the usual missing-value markers (empty, ``NA``, ``NaN``,
+``null``, ``-``, ``.``) and time zones (converted to UTC).
 
-Explained, with the line number of the file: a missing or empty file, a missing column (listing
-the columns that exist), a value that is not a number, a missing value (unless ``--fill``), inf,
-an unparseable, duplicated or unsorted date, a constant series.
+Explained, with the line number of the file: a missing or empty file, a binary file (NUL or
+control bytes, a gzip or zip archive), a missing column (listing the columns that exist), a
+value that is not a number, a missing value (unless ``--fill``), inf, a value too large to
+square in float64, an unparseable, duplicated or unsorted date, a single row, a constant
+series.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import re
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +46,60 @@ def sniff_separator(header: str) -> str:
     return best if counts[best] else ","
 
 
+# Byte-order marks, longest first (a UTF-32 LE mark starts with the UTF-16 LE one).
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+_ARCHIVES = {
+    b"\x1f\x8b": "gzip-compressed; unpack it first",
+    b"PK\x03\x04": "a zip archive (an Excel .xlsx?); save the sheet as CSV",
+}
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")  # never in text (tabs, newlines excepted)
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when the bytes look like ASCII text in UTF-16 (every other
+    byte NUL), else None."""
+    head = head[: len(head) // 2 * 2]
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    for zeros, other, name in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros.count(0) >= 0.9 * len(zeros) and other.count(0) <= 0.1 * len(other):
+            return name
+    return None
+
+
+def decode(raw: bytes, path: Path) -> str:
+    """The file's text: UTF-8 (with or without a byte-order mark), UTF-16/32 (with a mark, or
+    UTF-16 without one), else Windows-1252, else Latin-1. Binary data is an error."""
+    for magic, what in _ARCHIVES.items():
+        if raw.startswith(magic):
+            raise RnnlabError(f"--data: {path}: the file is {what}")
+    encodings = [enc for bom, enc in _BOMS if raw.startswith(bom)][:1]
+    if not encodings and b"\x00" in raw:
+        utf16 = _utf16_without_bom(raw[:4096])
+        if utf16 is None:
+            raise RnnlabError(f"--data: {path}: holds NUL bytes: a binary file, not CSV text")
+        encodings = [utf16]
+    for enc in encodings or ["utf-8", "cp1252", "latin-1"]:
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise RnnlabError(f"--data: {path}: not valid {encodings[0].upper()} text")
+    head = text[:65536]
+    if len(_CONTROL.findall(head)) > 0.05 * len(head):
+        raise RnnlabError(f"--data: {path}: mostly control characters: a binary file, not CSV text")
+    return text
+
+
 def read_table(path: Path) -> tuple[list[str], list[list[str]], list[int], str]:
     """Header, rows of strings, each row's line number in the file, and the separator."""
     if not path.exists():
@@ -46,25 +107,20 @@ def read_table(path: Path) -> tuple[list[str], list[list[str]], list[int], str]:
     if path.is_dir():
         raise RnnlabError(f"--data: {path}: is a directory, not a CSV file")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = path.read_text(encoding="latin-1")
-        except OSError as exc:  # pragma: no cover - the first read would have failed too
-            raise RnnlabError(f"--data: {path}: cannot read it ({exc})") from None
+        raw = path.read_bytes()
     except OSError as exc:
-        raise RnnlabError(f"--data: {path}: cannot read it ({exc.__class__.__name__})") from None
+        raise RnnlabError(f"--data: {path}: cannot read it ({exc.strerror})") from None
+    text = decode(raw, path)
     if not text.strip():
         raise RnnlabError(f"--data: {path}: the file is empty")
-    lines = text.splitlines(keepends=True)
-    sep = sniff_separator(next(line for line in lines if line.strip()))
-    reader = csv.reader(lines, delimiter=sep)
+    sep = sniff_separator(next(line for line in io.StringIO(text) if line.strip()))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     header: list[str] | None = None
     rows: list[list[str]] = []
     numbers: list[int] = []
     try:
         for fields in reader:
-            if not fields or all(not f.strip() for f in fields):
+            if not "".join(fields).strip():
                 continue  # a blank line
             if header is None:
                 header = [f.strip() for f in fields]
@@ -73,7 +129,8 @@ def read_table(path: Path) -> tuple[list[str], list[list[str]], list[int], str]:
             numbers.append(reader.line_num)
     except csv.Error as exc:
         raise RnnlabError(f"{path}, line {reader.line_num}: not valid CSV ({exc})") from None
-    assert header is not None
+    if header is None:
+        raise RnnlabError(f"--data: {path}: no header (only blank lines and separators)")
     seen: set[str] = set()
     for name in header:
         if name in seen and name:
@@ -94,8 +151,8 @@ def _decimal_mark(cells: list[str], sep: str) -> str:
     return "."
 
 
-def parse_numbers(cells: list[str], where: list[str], sep: str) -> np.ndarray:
-    """Strings -> float64 (NaN where missing); ``where[i]`` names cell i in errors."""
+def parse_numbers(cells: list[str], where: Callable[[int], str], sep: str) -> np.ndarray:
+    """Strings -> float64 (NaN where missing); ``where(i)`` names cell i in errors."""
     cleaned = [c.strip().translate(_NOISE).replace("\u2212", "-") for c in cells]
     mark = _decimal_mark(cleaned, sep)
     group = "," if mark == "." else "."
@@ -107,34 +164,36 @@ def parse_numbers(cells: list[str], where: list[str], sep: str) -> np.ndarray:
         if group in c:
             if not _GROUPED[group].match(c):
                 raise RnnlabError(
-                    f"{where[i]}: {cells[i].strip()!r} is not a number (a {group!r} that is "
+                    f"{where(i)}: {cells[i].strip()!r} is not a number (a {group!r} that is "
                     "not a thousands separator)"
                 )
             c = c.replace(group, "")
         try:
             out[i] = float(c.replace(",", ".") if mark == "," else c)
         except ValueError:
-            raise RnnlabError(f"{where[i]}: {cells[i].strip()!r} is not a number") from None
+            raise RnnlabError(f"{where(i)}: {cells[i].strip()!r} is not a number") from None
     return out
 
 
-def parse_dates(cells: list[str], where: list[str]) -> np.ndarray:
+def parse_dates(cells: list[str], where: Callable[[int], str]) -> np.ndarray:
     """Strings -> datetime64[ns] (UTC, time zones removed); NaT where empty."""
     import pandas as pd
 
     text = pd.Series([c.strip() for c in cells], dtype=object)
     empty = text.str.lower().isin(MISSING).to_numpy()
-    try:
-        parsed = pd.to_datetime(text.where(~empty), errors="coerce", utc=True)
-    except (ValueError, TypeError, OverflowError):
-        parsed = pd.to_datetime(text.where(~empty), errors="coerce", utc=True, format="mixed")
+    with warnings.catch_warnings():  # "Could not infer format": the cells are checked below
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            parsed = pd.to_datetime(text.where(~empty), errors="coerce", utc=True)
+        except (ValueError, TypeError, OverflowError):
+            parsed = pd.to_datetime(text.where(~empty), errors="coerce", utc=True, format="mixed")
     dates = parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
     bad = np.flatnonzero(np.isnat(dates) & ~empty)
     if bad.size:
         i = int(bad[0])
         good = np.flatnonzero(~np.isnat(dates))
         hint = f" (rows before it look like {cells[int(good[0])].strip()!r})" if good.size else ""
-        raise RnnlabError(f"{where[i]}: {cells[i].strip()!r} is not a date{hint}")
+        raise RnnlabError(f"{where(i)}: {cells[i].strip()!r} is not a date{hint}")
     return dates
 
 
@@ -150,6 +209,8 @@ def load_csv(
     column named date, datetime, time, timestamp or day (any case) is taken as the dates.
     """
     path = Path(path)
+    column = None if column is None else column.strip()  # as the header's names are
+    date_column = None if date_column is None else date_column.strip()
     header, rows, lines, sep = read_table(path)
     listing = ", ".join(repr(h) for h in header)
     if date_column is None:
@@ -183,12 +244,14 @@ def load_csv(
             out.append(fields[j])
         return out
 
-    where_value = [f"{path}, line {n}, column {column!r}" for n in lines]
-    values = parse_numbers(cells(column), where_value, sep)
+    values = parse_numbers(
+        cells(column), lambda i: f"{path}, line {lines[i]}, column {column!r}", sep
+    )
     dates = None
     if date_column is not None:
-        where_date = [f"{path}, line {n}, column {date_column!r}" for n in lines]
-        dates = parse_dates(cells(date_column), where_date)
+        dates = parse_dates(
+            cells(date_column), lambda i: f"{path}, line {lines[i]}, column {date_column!r}"
+        )
     return build_series(
         values,
         dates,

@@ -16,6 +16,10 @@ import numpy as np
 from rnnlab.errors import RnnlabError
 
 FILLS = ("ffill", "drop")
+# Values are squared on the way (variances, mean squared errors): |x| up to 1e150 keeps every
+# square below float64's 1.8e308, and a spread of at least 1e-150 keeps it above underflow.
+MAX_MAGNITUDE = 1e150
+MIN_SPREAD = 1e-150
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,9 @@ class Series:
         if not np.all(np.isfinite(values)):
             i = int(np.flatnonzero(~np.isfinite(values))[0])
             raise RnnlabError(f"{self.name}: value {values[i]} at row {i + 1} is not finite")
+        if np.any(np.abs(values) > MAX_MAGNITUDE):
+            i = int(np.flatnonzero(np.abs(values) > MAX_MAGNITUDE)[0])
+            raise RnnlabError(f"{self.name}: value {values[i]:g} at row {i + 1} {_TOO_BIG}")
         object.__setattr__(self, "values", values)
         if self.dates is not None:
             dates = np.asarray(self.dates, dtype="datetime64[ns]")
@@ -102,6 +109,12 @@ class Series:
     def frequency(self) -> str:
         """The rhythm of the dates in words (``"business days"``, ``"monthly"``, ``"30 min"``)."""
         return "none (no dates)" if self.dates is None else describe_frequency(self.dates)
+
+
+_TOO_BIG = (
+    f"is too large: rnnlab takes values up to {MAX_MAGNITUDE:g} in size (their squares must "
+    "fit in float64); rescale the column"
+)
 
 
 def format_date(d: np.datetime64) -> str:
@@ -189,6 +202,9 @@ def build_series(
     inf = np.flatnonzero(np.isinf(x))
     if inf.size:
         raise RnnlabError(f"{row(int(inf[0]))}, {where}: {x[inf[0]]} is not a finite number")
+    big = np.flatnonzero(np.abs(x) > MAX_MAGNITUDE)  # NaN (missing) compares False
+    if big.size:
+        raise RnnlabError(f"{row(int(big[0]))}, {where}: {x[big[0]]:g} {_TOO_BIG}")
     if dates is not None:
         dates = np.asarray(dates, dtype="datetime64[ns]")
         nat = np.flatnonzero(np.isnat(dates))
@@ -236,6 +252,17 @@ def build_series(
             notes.append(f"filled {count} missing value(s) forward")
         if x.size == 0:
             raise RnnlabError(f"{source}, {where}: every value is missing")
+    if x.size < 2:
+        raise RnnlabError(
+            f"{source}, {where}: only {x.size} value; a series needs at least 2 (a forecast "
+            "many more)"
+        )
+    spread = float(x.max() - x.min())
+    if 0 < spread < MIN_SPREAD:
+        raise RnnlabError(
+            f"{source}, {where}: the values differ by only {spread:g}; below "
+            f"{MIN_SPREAD:g} their squares underflow float64; rescale the column"
+        )
     if np.all(x == x[0]):
         raise RnnlabError(
             f"{source}, {where}: the series is constant (every value is {x[0]:g}); "

@@ -10,6 +10,7 @@ from the parts before it (they are its past); no training target ever sees a lat
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from rnnlab.errors import RnnlabError
@@ -60,6 +61,19 @@ def _fits(split: Split, context: int, val: float, test: float) -> bool:
     )
 
 
+def _lower_bound(context: int, val: float, test: float) -> int | None:
+    """No N below this fits, so the search for the least N that does starts here (a window of
+    10⁹ or --val 1e-9 would otherwise mean 10⁹ tries); None when no float can hold it.
+
+        n_train ≤ N(1 − val − test) + 1 (parts rounded)  ⇒  N ≥ (context + 9) / (1 − val − test)
+        round(N·frac) ≥ 2                                 ⇒  N ≥ 1.5 / frac
+    """
+    bounds = [(context + MIN_TRAIN_TARGETS - 1) / (1 - val - test)]
+    bounds += [(MIN_EVAL_POINTS - 0.5) / frac for frac in (val, test) if frac > 0]
+    bound = max(bounds)  # inf for a fraction such as 1e-320
+    return max(0, int(bound) - 2) if math.isfinite(bound) else None  # − 2: float rounding
+
+
 def chronological_split(n: int, val: float = 0.15, test: float = 0.15, context: int = 0) -> Split:
     """Split N points by the fractions ``val`` and ``test`` (rounded), the rest for training.
 
@@ -75,11 +89,22 @@ def chronological_split(n: int, val: float = 0.15, test: float = 0.15, context: 
     split = _sizes(n, val, test)
     if _fits(split, context, val, test):
         return split
-    need = n + 1
-    while not _fits(_sizes(need, val, test), context, val, test):
-        need += 1
+    bound = _lower_bound(context, val, test)
+    start = max(n + 1, bound or 0)
+    fits = (
+        m for m in range(start, start + 10_000) if _fits(_sizes(m, val, test), context, val, test)
+    )
+    need = None if bound is None else next(fits, None)  # a few steps from the bound (rounding)
+    if need is None:  # a fraction so small that N·fraction ≥ 1.5 is past what floats resolve
+        name, frac = min((("--val", val), ("--test", test)), key=lambda p: p[1] or 1.0)
+        rows = (MIN_EVAL_POINTS - 0.5) / frac
+        raise RnnlabError(
+            f"{name}: a fraction of {frac:g} is too small ({MIN_EVAL_POINTS} points would need "
+            f"{rows:.3g} rows)"
+        )
     parts = f"{1 - val - test:.0%}/{val:.0%}/{test:.0%} train/validation/test"
+    rows = str(need) if need < 10**15 else f"{need:.3g}"
     raise RnnlabError(
         f"too few rows: {n}; a {parts} split with {context} leading point(s) used only as "
-        f"inputs (the window) needs at least {need} (try a smaller --window)"
+        f"inputs (the window) needs at least {rows} (try a smaller --window)"
     )

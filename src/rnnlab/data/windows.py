@@ -90,7 +90,8 @@ def to_level(z_hat: np.ndarray | float, previous: np.ndarray | float, target: st
         return z
     if target == "diff":
         return prev + z  # x̂_t = x_{t−1} + ẑ_t
-    return prev * np.exp(z)  # x̂_t = x_{t−1} · exp(ẑ_t)
+    with np.errstate(over="ignore"):  # a wild ẑ gives inf: a forecast marked as not finite
+        return prev * np.exp(z)  # x̂_t = x_{t−1} · exp(ẑ_t)
 
 
 def windows(s: np.ndarray, targets: np.ndarray, window: int) -> np.ndarray:

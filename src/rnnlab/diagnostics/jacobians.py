@@ -114,6 +114,13 @@ def state_jacobians(cell: Recurrence, x: Tensor | np.ndarray, h0: State | None =
 
 
 def spectral_norms(J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """σ_max and σ_min of each matrix in J (n, H, H): ‖J‖₂ and the weakest direction."""
-    s = np.linalg.svd(J, compute_uv=False)  # (n, H), descending
-    return s[:, 0], s[:, -1]
+    """σ_max and σ_min of each matrix in J (n, H, H): ‖J‖₂ and the weakest direction.
+
+    A product that overflowed float64 (an entry ±inf or NaN) has σ_max = inf, σ_min unknown (NaN).
+    """
+    finite = np.all(np.isfinite(J), axis=(1, 2))  # (n,)
+    top, bottom = np.full(len(J), np.inf), np.full(len(J), np.nan)
+    if finite.any():
+        s = np.linalg.svd(J[finite], compute_uv=False)  # (n_finite, H), descending
+        top[finite], bottom[finite] = s[:, 0], s[:, -1]
+    return top, bottom

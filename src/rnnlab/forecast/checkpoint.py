@@ -16,9 +16,7 @@ even after a ``kill -9``. Loading validates every field.
 from __future__ import annotations
 
 import json
-import math
 import platform
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +29,15 @@ from rnnlab.data.windows import Preprocessor
 from rnnlab.errors import RnnlabError
 from rnnlab.forecast.base import WindowedForecaster
 from rnnlab.forecast.baselines import LinearAR
+from rnnlab.forecast.checkpoint_checks import (
+    dataclass_from,
+    known_keys,
+    load_tensors,
+    number_list,
+    require,
+    tensor_header,
+    train_history,
+)
 from rnnlab.forecast.nets import NetConfig
 from rnnlab.forecast.neural import MLPForecaster, NeuralForecaster, RecurrentForecaster
 from rnnlab.forecast.resume import state_files
@@ -158,53 +165,33 @@ def save_checkpoint(
     return write_dir(path, files, "the checkpoint")
 
 
-def _require(d: dict, key: str, kind: type | tuple, where: str):
-    if not isinstance(d, dict) or key not in d:
-        raise RnnlabError(f"{where}: the checkpoint config has no {key!r}")
-    if not isinstance(d[key], kind):
-        raise RnnlabError(f"{where}: {key!r} has the wrong type ({type(d[key]).__name__})")
-    return d[key]
+# What a checkpoint's config.json may hold (loading refuses anything else: a key this rnnlab
+# does not know is a key it cannot have written).
+CONFIG_KEYS = frozenset(
+    {"format", "format_version", "model", "train", "training", "preprocessing", "data"}
+    | {"history", "versions", "optimizer"}
+)
+MODEL_KEYS = frozenset({"name", "kind", "net", "uses_dates"})
+DATA_KEYS = frozenset(
+    {"name", "source", "column", "date_column", "rows", "first", "last", "frequency"}
+)
+HISTORY_KEYS = frozenset({"values", "dates"})
+MAX_CONFIG_BYTES = 256 * 2**20  # far above any real config; a bigger one is not ours
 
 
-def _dataclass(cls, d: dict, where: str):
-    expected = {f.name for f in fields(cls)}
-    if not isinstance(d, dict) or set(d) != expected:
-        raise RnnlabError(f"{where}: expected exactly the keys {sorted(expected)}")
+def _read_config(path: Path, where: str) -> dict:
+    file = path / CONFIG
+    size = file.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise RnnlabError(f"{where}: {CONFIG} is {size} bytes; a checkpoint config is far smaller")
     try:
-        return cls(**d)
-    except TypeError as exc:
-        raise RnnlabError(f"{where}: {exc}") from None
-
-
-def _history(d: dict, where: str) -> TrainHistory:
-    d = dict(d)
-    for key in ("train_loss", "val_loss", "grad_norm", "step_loss"):
-        d[key] = [math.nan if v is None else float(v) for v in d.get(key, [])]
-    return _dataclass(TrainHistory, d, where)
-
-
-def load_checkpoint(path: str | Path) -> WindowedForecaster:
-    """Rebuild a fitted forecaster from ``save_checkpoint`` output, validating all of it.
-
-    Neural forecasters expose ``module_`` (the ``nn.Module``) and, for the recurrent one,
-    ``cells`` (its trained recurrences).
-    """
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    from rnnlab.cells import cell_names
-
-    path = Path(path)
-    where = f"--model: {path}"
-    if not path.is_dir():
-        raise RnnlabError(f"{where}: no such checkpoint directory")
-    for name in (CONFIG, WEIGHTS):
-        if not (path / name).is_file():
-            raise RnnlabError(f"{where}: {name} is missing (not an rnnlab checkpoint)")
-    try:
-        config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
+        config = json.loads(file.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RnnlabError(f"{where}: {CONFIG} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise RnnlabError(f"{where}: {CONFIG} is nested too deeply to be a config") from None
+    except OSError as exc:
+        raise RnnlabError(f"{where}: cannot read {CONFIG} ({exc.strerror})") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise RnnlabError(f"{where}: {CONFIG} is not an rnnlab checkpoint config")
     if config.get("format_version") != FORMAT_VERSION:
@@ -212,13 +199,46 @@ def load_checkpoint(path: str | Path) -> WindowedForecaster:
             f"{where}: checkpoint format version {config.get('format_version')!r}; this rnnlab "
             f"reads version {FORMAT_VERSION}"
         )
-    model = _require(config, "model", dict, where)
-    kind = _require(model, "kind", str, where)
-    pre = Preprocessor.from_dict(_require(config, "preprocessing", dict, where))
+    return known_keys(config, CONFIG_KEYS, f"{where}: {CONFIG}")
+
+
+def load_checkpoint(path: str | Path) -> WindowedForecaster:
+    """Rebuild a fitted forecaster from ``save_checkpoint`` output, validating all of it.
+
+    Nothing is unpickled (safetensors and JSON only), no file may be a symbolic link, every key
+    of the config must be known, and the tensors' shapes and dtypes are read from the
+    safetensors header and compared with the model the config describes (built on torch's
+    "meta" device, without memory) before any weight is loaded: a config claiming a hidden
+    size of 10⁹ is refused without allocating it.
+
+    Neural forecasters expose ``module_`` (the ``nn.Module``) and, for the recurrent one,
+    ``cells`` (its trained recurrences).
+    """
+    from rnnlab.cells import cell_names
+
+    path = Path(path)
+    where = f"--model: {path}"
+    if not path.is_dir():
+        raise RnnlabError(f"{where}: no such checkpoint directory")
+    for name in (CONFIG, WEIGHTS, OPTIMIZER):
+        if (path / name).is_symlink():
+            raise RnnlabError(f"{where}: {name} is a symbolic link; a checkpoint holds its files")
+    for name in (CONFIG, WEIGHTS):
+        if not (path / name).is_file():
+            raise RnnlabError(f"{where}: {name} is missing (not an rnnlab checkpoint)")
+    config = _read_config(path, where)
+    model = known_keys(require(config, "model", dict, where), MODEL_KEYS, f"{where}: model")
+    kind = require(model, "kind", str, where)
+    try:
+        pre = Preprocessor.from_dict(require(config, "preprocessing", dict, where))
+    except (RnnlabError, TypeError, ValueError) as exc:
+        raise RnnlabError(f"{where}: preprocessing: {exc}") from None
     f: WindowedForecaster
     if kind in ("recurrent", "mlp"):
-        net = _dataclass(NetConfig, _require(model, "net", dict, where), f"{where}: model.net")
-        train = _dataclass(TrainConfig, _require(config, "train", dict, where), f"{where}: train")
+        net = dataclass_from(NetConfig, require(model, "net", dict, where), f"{where}: model.net")
+        train = dataclass_from(
+            TrainConfig, require(config, "train", dict, where), f"{where}: train"
+        )
         if kind == "recurrent" and net.kind not in cell_names():
             raise RnnlabError(
                 f"{where}: needs the cell {net.kind!r}, which this rnnlab does not have "
@@ -227,34 +247,23 @@ def load_checkpoint(path: str | Path) -> WindowedForecaster:
         cls = RecurrentForecaster if kind == "recurrent" else MLPForecaster
         f = cls(net, pre.config, train)
         if kind == "mlp":
-            f.uses_dates_ = bool(_require(model, "uses_dates", bool, where))
-        f.history_ = _history(_require(config, "training", dict, where), f"{where}: training")
+            f.uses_dates_ = bool(require(model, "uses_dates", bool, where))
+        f.history_ = train_history(require(config, "training", dict, where), f"{where}: training")
     elif kind == "linear":
         f = LinearAR(pre.config)
     else:
         raise RnnlabError(f"{where}: unknown model kind {kind!r}")
     f.preprocessor_ = pre
-    try:
-        weights = load_file(str(path / WEIGHTS))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise RnnlabError(f"{where}: {WEIGHTS} is not a valid safetensors file ({exc})") from None
-    for key, t in weights.items():
-        if not torch.isfinite(t).all():
-            raise RnnlabError(f"{where}: weight {key!r} holds NaN or inf")
+    header = tensor_header(path / WEIGHTS, where)
     if isinstance(f, NeuralForecaster):
-        f.module_ = _module(f, pre, weights, where)
+        _check_shapes(f, header, where)  # before a single weight is allocated
+        f.module_ = _module(f, load_tensors(path / WEIGHTS, where), where)
         f.optimizer_state_ = _optimizer_state(path, config.get("optimizer"), f.module_, where)
     else:
-        coef = weights.get("intercept_and_coef")
-        if (
-            coef is None
-            or set(weights) != {"intercept_and_coef"}
-            or coef.shape != (pre.config.window + 1,)
-        ):
-            raise RnnlabError(
-                f"{where}: {WEIGHTS} does not hold the linear model's "
-                f"{pre.config.window + 1} weights"
-            )
+        W = pre.config.window + 1
+        if header != {"intercept_and_coef": ((W,), torch.float64)}:
+            raise RnnlabError(f"{where}: {WEIGHTS} does not hold the linear model's {W} weights")
+        coef = load_tensors(path / WEIGHTS, where)["intercept_and_coef"]
         f.intercept_, f.coef_ = float(coef[0]), coef[1:].numpy().astype(np.float64)
     f.series_ = _tail(config, pre, where)
     f.checkpoint_ = config
@@ -278,20 +287,21 @@ def _optimizer_tensors(state: dict) -> tuple[dict[str, torch.Tensor], dict]:
 def _optimizer_state(path: Path, config: dict | None, module, where: str) -> dict | None:
     """Adam's state back from ``optimizer.safetensors``, checked against the module; None if
     the checkpoint has none."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     if config is None or not (path / OPTIMIZER).is_file():
         return None
-    try:
-        tensors = load_file(str(path / OPTIMIZER))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise RnnlabError(f"{where}: {OPTIMIZER} is not a valid safetensors file ({exc})") from None
-    state: dict[int, dict] = {}
-    for name, t in tensors.items():
+    header = tensor_header(path / OPTIMIZER, where)
+    params = list(module.parameters())
+    for name, (shape, _) in header.items():
         parts = name.split(".")
         if len(parts) != 3 or parts[0] != "state" or not parts[1].isdigit():
             raise RnnlabError(f"{where}: {OPTIMIZER} has an unexpected tensor {name!r}")
+        i = int(parts[1])
+        allowed = {tuple(params[i].shape), ()} if i < len(params) else set()
+        if shape not in allowed:  # Adam's moments are shaped like their parameter; step is ()
+            raise RnnlabError(f"{where}: {OPTIMIZER}: {name!r} has shape {shape}, not the model's")
+    state: dict[int, dict] = {}
+    for name, t in load_tensors(path / OPTIMIZER, where).items():
+        parts = name.split(".")
         state.setdefault(int(parts[1]), {})[parts[2]] = t
     groups = config.get("param_groups") if isinstance(config, dict) else None
     if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
@@ -300,18 +310,41 @@ def _optimizer_state(path: Path, config: dict | None, module, where: str) -> dic
     full = {"state": state, "param_groups": groups}
     try:
         torch.optim.Adam(module.parameters()).load_state_dict(full)
-    except (ValueError, KeyError, TypeError, RuntimeError) as exc:
+    except (ValueError, KeyError, TypeError, RuntimeError, IndexError) as exc:
         raise RnnlabError(f"{where}: {OPTIMIZER} does not fit the model ({exc})") from None
     return full
 
 
-def _module(f: NeuralForecaster, pre: Preprocessor, weights: dict, where: str):
+def _n_features(f: NeuralForecaster) -> int:
     from rnnlab.data.features import feature_names
 
-    n_features = len(feature_names(f.uses_dates_)) if isinstance(f, MLPForecaster) else 1
-    module = f.build_module(n_features)
-    expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
-    got = {k: tuple(v.shape) for k, v in weights.items()}
+    return len(feature_names(f.uses_dates_)) if isinstance(f, MLPForecaster) else 1
+
+
+def _check_shapes(f: NeuralForecaster, header: dict, where: str) -> None:
+    """The tensors the config's net has (built on the meta device: no memory) against the
+    file's header; any difference is an error before anything is allocated."""
+    net, dims = f.net_config, [n for shape, _ in header.values() for n in shape]
+    why = None  # cheap signs of a config the file cannot hold, before building anything
+    if net.layers > len(header):
+        why = f"it holds {len(header)} tensor(s), fewer than the {net.layers} layer(s) of model.net"
+    elif net.hidden_size > max(dims, default=0):
+        why = f"no tensor in it has a dimension of {net.hidden_size}, model.net's hidden size"
+    if why is not None:
+        raise RnnlabError(f"{where}: {WEIGHTS} does not fit the model in {CONFIG}: {why}")
+    try:
+        with torch.device("meta"):
+            meta = f.build_module(_n_features(f))
+    except (RnnlabError, RuntimeError, ValueError, TypeError, OverflowError) as exc:
+        raise RnnlabError(
+            f"{where}: model.net describes no network this rnnlab can build ({exc})"
+        ) from None
+    expected = {k: tuple(v.shape) for k, v in meta.state_dict().items()}
+    got = {k: shape for k, (shape, _) in header.items()}
+    dtypes = {k: v.dtype for k, v in meta.state_dict().items()}
+    wrong = sorted(k for k, (_, dtype) in header.items() if dtypes.get(k, dtype) != dtype)
+    if wrong:
+        raise RnnlabError(f"{where}: {WEIGHTS}: tensor(s) {wrong} are not {dtypes[wrong[0]]}")
     if expected != got:
         missing = sorted(set(expected) - set(got))
         extra = sorted(set(got) - set(expected))
@@ -320,32 +353,45 @@ def _module(f: NeuralForecaster, pre: Preprocessor, weights: dict, where: str):
             f"{where}: {WEIGHTS} does not fit the model in {CONFIG} (missing {missing}, "
             f"unexpected {extra}, wrong shape {shapes})"
         )
-    module.load_state_dict({k: v.to(module.state_dict()[k].dtype) for k, v in weights.items()})
+
+
+def _module(f: NeuralForecaster, weights: dict, where: str):
+    module = f.build_module(_n_features(f))
+    state = module.state_dict()
+    module.load_state_dict({k: v.to(state[k].dtype) for k, v in weights.items()})
     return module.eval()
 
 
 def _tail(config: dict, pre: Preprocessor, where: str) -> Series:
-    data = _require(config, "data", dict, where)
-    hist = _require(config, "history", dict, where)
-    values = np.asarray(_require(hist, "values", list, where), dtype=np.float64)
+    data = known_keys(require(config, "data", dict, where), DATA_KEYS, f"{where}: data")
+    for key in DATA_KEYS:
+        kind = {"rows": int, "date_column": (str, type(None))}.get(key, str)
+        require(data, key, kind, f"{where}: data")
+    hist = require(config, "history", dict, where)
+    known_keys(hist, HISTORY_KEYS, f"{where}: history")
+    values = np.asarray(
+        number_list(require(hist, "values", list, where), f"{where}: history.values")
+    )
     if values.shape != (pre.config.first_target,) or not np.all(np.isfinite(values)):
         raise RnnlabError(
             f"{where}: history.values must be {pre.config.first_target} finite numbers"
         )
     dates = hist.get("dates")
     if dates is not None:
+        if not isinstance(dates, list) or not all(isinstance(d, str) for d in dates):
+            raise RnnlabError(f"{where}: history.dates must be a list of dates")
         try:
             dates = np.array(dates, dtype="datetime64[ns]")
-        except ValueError:
+        except (ValueError, TypeError, OverflowError):
             raise RnnlabError(f"{where}: history.dates are not dates") from None
     try:
         return Series(
             values,
             dates,
-            name=str(data.get("name", "series")),
-            source=str(data.get("source", "")),
-            column=str(data.get("column", "value")),
-            date_column=data.get("date_column"),
+            name=data["name"],
+            source=data["source"],
+            column=data["column"],
+            date_column=data["date_column"],
         )
     except RnnlabError as exc:
         raise RnnlabError(f"{where}: history: {exc}") from None

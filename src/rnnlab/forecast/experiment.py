@@ -174,6 +174,10 @@ class ForecastResult:
 def diebold_mariano(actual: np.ndarray, baseline: np.ndarray, model: np.ndarray) -> float | None:
     """One-sided p-value that ``model`` has lower squared error than ``baseline`` (h = 1)."""
     d = (actual - baseline) ** 2 - (actual - model) ** 2  # > 0 where the model is better
+    size = float(np.max(np.abs(d))) if d.size else 0.0
+    if size == 0 or not math.isfinite(size):
+        return None
+    d = d / size  # DM does not change with the scale of d; var(d) of huge d would overflow
     n = d.size
     var = float(np.var(d, ddof=1)) if n > 1 else 0.0
     if var == 0:

@@ -30,6 +30,12 @@ def _figure(*args, **kwargs):
     return plt, plt.subplots(*args, **kwargs)
 
 
+def plain(text: str) -> str:
+    """User text (a column name, a path) for matplotlib, shown as written: a ``$`` would start
+    mathtext, and ``$x^$`` would not parse."""
+    return text.replace("$", r"\$")
+
+
 def save_png(fig, path: Path) -> Path:
     """Write a figure atomically (temp file in the same directory, then rename)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -61,8 +67,8 @@ def plot_series(result: ForecastResult, path: Path) -> Path:
     for label, a, b, color in parts:
         if b > a:
             ax.axvspan(x[a], x[b - 1], color=color, alpha=0.12, label=f"{label} ({b - a})")
-    ax.set_title(f"{s.name}: chronological split")
-    ax.set_ylabel(s.column)
+    ax.set_title(f"{plain(s.name)}: chronological split")
+    ax.set_ylabel(plain(s.column))
     ax.legend(loc="upper left", fontsize=8)
     fig.autofmt_xdate()
     save_png(fig, path)
@@ -82,7 +88,7 @@ def plot_test(result: ForecastResult, path: Path) -> Path:
         ax.plot(x[sl], actual[sl], color="black", lw=1.6, label="actual")
         for r in result.ranking():
             ax.plot(x[sl], r.test_forecast[sl], lw=0.9, color=COLORS.get(r.name), label=r.name)
-        ax.set_ylabel(result.series.column)
+        ax.set_ylabel(plain(result.series.column))
     axes[0].set_title(f"Test part: one-step-ahead forecasts ({len(actual)} points)")
     if zoom:
         axes[1].set_title(f"The last {ZOOM} test points")
