@@ -154,3 +154,28 @@ def test_read_only_or_full_report_directory(tmp_path, monkeypatch, cli_here, use
     monkeypatch.setattr(Figure, "savefig", full)
     user_error(cli_here(*args), f"--out: cannot write the report in {out}: No space left")
     assert list(out.iterdir()) == []  # the half-written plot was removed
+
+
+def test_replacing_writes_a_plain_file_or_leaves_the_old_one(tmp_path):
+    from rnnlab.atomic import replacing
+
+    path = tmp_path / "plot.png"
+    path.write_bytes(b"old")
+    umask = os.umask(0o022)
+    try:
+        with replacing(path) as tmp:
+            tmp.write_bytes(b"new")
+        assert path.read_bytes() == b"new"
+        assert path.stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600
+
+        def fail() -> None:
+            with replacing(path) as tmp:
+                tmp.write_bytes(b"half")
+                raise OSError(28, "disk full")
+
+        with pytest.raises(OSError, match="full"):
+            fail()
+    finally:
+        os.umask(umask)
+    assert path.read_bytes() == b"new"
+    assert [p.name for p in tmp_path.iterdir()] == ["plot.png"]

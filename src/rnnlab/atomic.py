@@ -22,6 +22,8 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rnnlab.errors import RnnlabError
@@ -42,6 +44,30 @@ def write_file(path: Path, data: bytes) -> None:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+@contextmanager
+def replacing(path: str | Path) -> Iterator[Path]:
+    """Write one file atomically: yields a temporary sibling to write to, then renames it over
+    ``path`` (with the mode a new file gets, not mkstemp's private 0600). On any error the
+    temporary file is removed and ``path`` is left as it was.
+
+        with replacing(out / "plot.png") as tmp:
+            fig.savefig(tmp, format="png")
+    """
+    path = Path(path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def _fsync_dir(path: Path) -> None:

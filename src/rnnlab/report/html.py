@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from rnnlab.errors import RnnlabError
@@ -28,15 +26,11 @@ th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
 
 
 def write_text(path: Path, text: str) -> Path:
-    """Write ``text`` atomically."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """Write ``text`` (UTF-8) atomically (:func:`rnnlab.atomic.replacing`)."""
+    from rnnlab.atomic import replacing
+
+    with replacing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path
 
 

@@ -9,8 +9,6 @@ skill.png      skill against persistence, one bar per model
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -36,16 +34,12 @@ def plain(text: str) -> str:
     return text.replace("$", r"\$")
 
 
-def save_png(fig, path: Path) -> Path:
-    """Write a figure atomically (temp file in the same directory, then rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+def save_png(fig, path: Path, **savefig) -> Path:
+    """Write a figure atomically (:func:`rnnlab.atomic.replacing`)."""
+    from rnnlab.atomic import replacing
+
+    with replacing(path) as tmp:
+        fig.savefig(tmp, format="png", **{"dpi": 110, "bbox_inches": "tight", **savefig})
     return path
 
 
