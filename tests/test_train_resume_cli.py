@@ -80,3 +80,46 @@ def test_interrupted_run_goes_on_with_its_own_settings(tmp_path, monkeypatch, cl
     assert r.code == 0, r.err
     assert json.loads(r.out)["training"]["epochs"] == 6
     assert json.loads(r.out)["resumed_after_epoch"] is None
+
+
+def test_a_tampered_training_state_is_refused_before_loading(
+    tmp_path, monkeypatch, cli_here, user_error
+):
+    import torch
+    from safetensors.torch import save_file
+
+    csv = _csv(tmp_path / "prices.csv")
+    args = ("train", "--data", str(csv), "--window", "10", "--hidden", "4", "--epochs", "3")
+    real = checkpoint.save_checkpoint
+
+    def crash_before_the_final_save(f, path, state=None, run=None):
+        if state is None:
+            raise KeyboardInterrupt
+        return real(f, path, state, run)
+
+    path = tmp_path / "run"
+    with monkeypatch.context() as m:
+        m.setattr(checkpoint, "save_checkpoint", crash_before_the_final_save)
+        assert cli_here(*args, "--out", str(path)).code == 130
+    state = path / "state.safetensors"
+    good = state.read_bytes()
+    # a weight of an absurd shape, declared in the header: refused before any tensor is read
+    tensors = {
+        "weights.head.weight": torch.zeros(1, 1),
+        "rng.shuffle": torch.zeros(5056, dtype=torch.uint8),
+    }
+    save_file(tensors, str(state))
+    user_error(cli_here("train", "--resume", str(path)), "state.safetensors does not fit the model")
+    save_file({"rng.shuffle": torch.zeros(3, dtype=torch.int64)}, str(state))
+    user_error(cli_here("train", "--resume", str(path)), "not one of")
+    state.write_bytes(good[:-7])  # truncated
+    user_error(cli_here("train", "--resume", str(path)), "not a valid safetensors file")
+    state.unlink()
+    (tmp_path / "elsewhere.safetensors").write_bytes(good)
+    state.symlink_to(tmp_path / "elsewhere.safetensors")
+    user_error(cli_here("train", "--resume", str(path)), "symbolic link")
+    state.unlink()
+    state.write_bytes(good)
+    r = cli_here("train", "--resume", str(path), "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["resumed_after_epoch"] == 2

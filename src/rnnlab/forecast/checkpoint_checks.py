@@ -81,12 +81,16 @@ def train_history(d: dict, where: str) -> TrainHistory:
     return dataclass_from(TrainHistory, d, where)
 
 
-def tensor_header(file: Path, where: str) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+def tensor_header(
+    file: Path, where: str, dtypes: dict | None = None
+) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
     """Each tensor's shape and dtype from a safetensors header, reading no tensor data.
 
     safetensors checks that the header's offsets cover the file exactly, so a truncated or
-    padded file is refused here; a non-float tensor is refused too.
+    padded file is refused here; a tensor of a dtype not in ``dtypes`` (safetensors' names;
+    default the floating-point ones) is refused too.
     """
+    dtypes = FLOAT_DTYPES if dtypes is None else dtypes
     from safetensors import SafetensorError, safe_open
 
     try:
@@ -100,11 +104,11 @@ def tensor_header(file: Path, where: str) -> dict[str, tuple[tuple[int, ...], to
         raise RnnlabError(f"{where}: {file.name} is not a valid safetensors file ({exc})") from None
     out = {}
     for key, (shape, dtype) in info.items():
-        if dtype not in FLOAT_DTYPES:
+        if dtype not in dtypes:
             raise RnnlabError(
-                f"{where}: {file.name}: tensor {key!r} is {dtype}, not floating point"
+                f"{where}: {file.name}: tensor {key!r} is {dtype}, not one of {', '.join(dtypes)}"
             )
-        out[key] = (tuple(int(n) for n in shape), FLOAT_DTYPES[dtype])
+        out[key] = (tuple(int(n) for n in shape), dtypes[dtype])
     return out
 
 

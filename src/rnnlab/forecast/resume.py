@@ -72,11 +72,13 @@ def load_state(path: str | Path, f) -> tuple[TrainState, dict]:
     same directory: its module holds the best weights, its ``optimizer_state_`` Adam's state,
     its ``history_`` the record. Every field is checked; a bad one is a one-line error.
     """
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from rnnlab.forecast.checkpoint_checks import FLOAT_DTYPES, load_tensors, tensor_header
 
     path = Path(path)
     where = f"--resume: {path}"
+    for name in (STATE_JSON, STATE_TENSORS):
+        if (path / name).is_symlink():
+            raise RnnlabError(f"{where}: {name} is a symbolic link; a checkpoint holds its files")
     try:
         meta = json.loads((path / STATE_JSON).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -98,19 +100,17 @@ def load_state(path: str | Path, f) -> tuple[TrainState, dict]:
         raise RnnlabError(f"{where}: {STATE_JSON} run must be an object")
     if f.optimizer_state_ is None:
         raise RnnlabError(f"{where}: optimizer.safetensors is missing; cannot resume exactly")
-    try:
-        tensors = load_file(str(path / STATE_TENSORS))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise RnnlabError(f"{where}: {STATE_TENSORS} is not a safetensors file ({exc})") from None
     best = f.module_.state_dict()
-    expected = {f"weights.{k}": (v.shape, v.dtype) for k, v in best.items()}
-    expected["rng.shuffle"] = (torch.Generator().get_state().shape, torch.uint8)
+    expected = {f"weights.{k}": (tuple(v.shape), v.dtype) for k, v in best.items()}
+    expected["rng.shuffle"] = (tuple(torch.Generator().get_state().shape), torch.uint8)
     for r in range(ranks):
-        expected[f"rng.torch.{r}"] = (torch.get_rng_state().shape, torch.uint8)
-    got = {k: (v.shape, v.dtype) for k, v in tensors.items()}
+        expected[f"rng.torch.{r}"] = (tuple(torch.get_rng_state().shape), torch.uint8)
+    file = path / STATE_TENSORS
+    got = tensor_header(file, where, {**FLOAT_DTYPES, "U8": torch.uint8})  # before loading
     if got != expected:
         wrong = sorted(set(got) ^ set(expected) | {k for k in got if got[k] != expected.get(k)})
         raise RnnlabError(f"{where}: {STATE_TENSORS} does not fit the model (check {wrong[:3]})")
+    tensors = load_tensors(file, where)
     for key, t in tensors.items():
         if key.startswith("weights.") and not torch.isfinite(t).all():
             raise RnnlabError(f"{where}: {STATE_TENSORS} {key} holds NaN or inf")
