@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# CI (CI=true) replays the same examples every run, so that a red CI means a change broke
+# something; a developer's run draws new examples each time and keeps looking for new bugs.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    settings.load_profile("ci")
 
 
 @dataclass

@@ -258,3 +258,8 @@ def test_line_breaks_in_names_stay_on_one_line(workdir, cli_here, user_error):
     user_error(r, "no such file", "no ⏎ such.csv")
     (workdir / "two.csv").write_text('date,"a\nb"\n2020-01-01,1\n2020-01-02,2\n')
     user_error(cli_here("forecast", "--data", "two.csv", "--column", "c"), r"'a\nb'")
+
+
+def test_a_double_dash_value_is_a_value(cli_here, user_error):
+    user_error(cli_here("longmemory", "--quick", "--cell=--"), "--cell: unknown cell '--'")
+    user_error(cli_here("walkthrough", "--inputs=--"), "--inputs")

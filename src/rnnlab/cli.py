@@ -30,6 +30,14 @@ COMMANDS = (
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (no usage block) and exit code 2."""
 
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]):
+        # `--opt=--` is the value "--": argparse would drop the "--" and hand the command [].
+        if action.nargs is None and action.option_strings and arg_strings == ["--"]:
+            value = self._get_value(action, "--")
+            self._check_value(action, value)
+            return value
+        return super()._get_values(action, arg_strings)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         where = self.prog.removeprefix("rnnlab").strip()
         raise RnnlabError(f"{where}: {message}" if where else message)
