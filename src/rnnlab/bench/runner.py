@@ -245,8 +245,14 @@ def run_bench(cfg: BenchConfig, progress: Callable[[str], None] = lambda msg: No
     """Measure the peak, then every case, all in this one process and run."""
     import torch
 
+    from rnnlab.allocator import keep_freed_memory
+
     torch.set_num_threads(cfg.threads)
+    kept = keep_freed_memory()  # as every training command does (set_threads)
     conditions = _conditions(cfg)
+    conditions["allocator"] = (
+        "glibc malloc, freed blocks kept (mallopt)" if kept else "the system's, untuned"
+    )
     progress("matmul peak")
     peak = matmul_peak()
     cases = rnn_cases(cfg, peak, lambda: progress("rnn"))

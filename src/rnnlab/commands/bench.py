@@ -78,7 +78,8 @@ def _print(result, plot: Path) -> None:
     load = f"{start} at the start, {end} at the end"
     con.print(
         f"Conditions: {c['cpu']} ({c['cpu_count']} cores, shared), torch {c['torch']} with "
-        f"{c['torch_threads']} thread(s), numba {c['numba']}; load average {load}"
+        f"{c['torch_threads']} thread(s), numba {c['numba']}; allocator: {c['allocator']}; "
+        f"load average {load}"
     )
     con.print(f"Single-thread fp32 matmul peak, measured now: {result.peak_gflops:.1f} GFLOP/s")
     table = Table(title="Training step (forward + backward), median seconds")

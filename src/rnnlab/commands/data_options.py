@@ -203,10 +203,14 @@ def train_config(args: argparse.Namespace):
 
 
 def set_threads(args: argparse.Namespace) -> None:
-    """torch's intra-op threads, from --threads."""
+    """torch's intra-op threads, from --threads; and freed large blocks kept for reuse
+    (:func:`rnnlab.allocator.keep_freed_memory`) before the heavy work starts."""
     import torch
 
+    from rnnlab.allocator import keep_freed_memory
+
     torch.set_num_threads(args.threads)  # 1 … the cores we may use: checked by the option
+    keep_freed_memory()
 
 
 @contextmanager
