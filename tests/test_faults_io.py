@@ -179,3 +179,23 @@ def test_replacing_writes_a_plain_file_or_leaves_the_old_one(tmp_path):
         os.umask(umask)
     assert path.read_bytes() == b"new"
     assert [p.name for p in tmp_path.iterdir()] == ["plot.png"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("gradients", "--wh", "0.5"),
+        ("longmemory", "--quick", "--cell", "rnn", "--max-steps", "2"),
+    ],
+)
+def test_a_full_disk_under_plot_is_one_line(args, tmp_path, monkeypatch, cli_here, user_error):
+    from matplotlib.figure import Figure
+
+    def full(self, fname, **kwargs):
+        Path(fname).write_bytes(b"\x89PNG half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(fname))
+
+    monkeypatch.setattr(Figure, "savefig", full)
+    plot = tmp_path / "curves.png"
+    user_error(cli_here(*args, "--plot", str(plot)), "cannot write the", f"{plot}: No space left")
+    assert list(tmp_path.iterdir()) == []  # neither the plot nor its temporary file

@@ -38,6 +38,16 @@ def os_error(option: str, what: str, path: str | Path, exc: OSError) -> RnnlabEr
     return RnnlabError(f"{option}: cannot write {what} {path}: {reason}")
 
 
+@contextmanager
+def write_errors(option: str, what: str, path: str | Path) -> Iterator[None]:
+    """Turn an ``OSError`` raised inside the block (disk full, no permission) into the one-line
+    user error of :func:`os_error`."""
+    try:
+        yield
+    except OSError as exc:
+        raise os_error(option, what, path, exc) from None
+
+
 def write_file(path: Path, data: bytes) -> None:
     """Write ``data`` to a new file and flush it to the disk (fsync) before returning."""
     with open(path, "wb") as fh:

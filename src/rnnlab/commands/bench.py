@@ -15,7 +15,6 @@ from rnnlab.commands.common import (
     print_json,
     threads,
 )
-from rnnlab.errors import RnnlabError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     output_file(args.plot, "--plot")
     from rich.progress import Progress
 
+    from rnnlab.atomic import write_errors
     from rnnlab.bench import BenchConfig, run_bench
     from rnnlab.bench.plot import plot_time_vs_t
 
@@ -57,10 +57,8 @@ def run(args: argparse.Namespace) -> int:
     with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task("bench", total=None)
         result = run_bench(cfg, lambda msg: bar.update(task, description=f"bench: {msg}"))
-    try:
+    with write_errors("--plot", "the plot", args.plot):
         plot = plot_time_vs_t(result.cases, args.plot)
-    except OSError as exc:
-        raise RnnlabError(f"--plot: cannot write {args.plot}: {exc.strerror}") from None
     data = result.to_dict() | {"plot": str(plot)}
     if args.json:
         print_json(data)

@@ -122,13 +122,11 @@ def run(args: argparse.Namespace) -> int:
         )
     report = None
     if not args.no_report:
-        from rnnlab.atomic import os_error
+        from rnnlab.atomic import write_errors
         from rnnlab.report import write_report
 
-        try:
+        with write_errors("--out", "the report in", args.out):  # disk full, no permission
             report = write_report(result, args.out)
-        except OSError as exc:  # disk full, no permission, read-only: one line, no traceback
-            raise os_error("--out", "the report in", args.out, exc) from None
     summary = result.to_dict()
     summary["report"] = None if report is None else str(report)
     if args.json:

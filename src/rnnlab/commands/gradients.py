@@ -188,10 +188,12 @@ def run(args: argparse.Namespace) -> int:
     training = _train(args, probe) if args.train else None
     plot = None
     if not args.no_plot:
+        from rnnlab.atomic import write_errors
         from rnnlab.diagnostics.plot import plot_gradient_flow
 
         runs = None if training is None else training[1:3]
-        plot = plot_gradient_flow(flow, probe.description, args.plot, runs)
+        with write_errors("--plot", "the plot", args.plot):
+            plot = plot_gradient_flow(flow, probe.description, args.plot, runs)
     if args.json:
         print_json(to_json(probe, flow, training, plot))
         return 0

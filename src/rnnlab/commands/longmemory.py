@@ -246,9 +246,11 @@ def run(args: argparse.Namespace) -> int:
         for config in runs:
             results.append(run_task(task, config, start(config.cell, config)))
     if args.plot is not None:
+        from rnnlab.atomic import write_errors
         from rnnlab.tasks.plot import plot_learning_curves
 
-        plot_learning_curves(task, results, args.plot)
+        with write_errors("--plot", "the learning curves", args.plot):
+            plot_learning_curves(task, results, args.plot)
     if args.json:
         print_json(to_json(task, results, args.plot))
         return 0
