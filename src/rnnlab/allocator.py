@@ -18,30 +18,23 @@ The cost: the process keeps up to its peak memory until it exits, as a caching a
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 
 _M_TRIM_THRESHOLD = -1  # malloc.h
 _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 1 << 30
-TRIM_THRESHOLD = 1 << 31
-_state: dict[str, bool] = {}
+TRIM_THRESHOLD = (1 << 31) - 1  # 2 GiB − 1: the largest value a C int (mallopt's argument) holds
 
 
+@functools.cache
 def keep_freed_memory() -> bool:
     """Tune glibc malloc as above (once per process); True where it took effect, False on a
     system without glibc's ``mallopt`` (musl, macOS, Windows), where nothing changes."""
-    if "tuned" not in _state:
-        _state["tuned"] = _mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) and _mallopt(
-            _M_TRIM_THRESHOLD, TRIM_THRESHOLD
-        )
-    return _state["tuned"]
-
-
-def _mallopt(param: int, value: int) -> bool:
-    name = ctypes.util.find_library("c")
     try:
-        mallopt = ctypes.CDLL(name).mallopt
-    except (OSError, AttributeError, TypeError):
+        mallopt = ctypes.CDLL(None).mallopt  # the process's own symbols: libc is among them
+    except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return mallopt(param, value) == 1
+    return mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 and (
+        mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
+    )
