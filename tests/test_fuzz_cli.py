@@ -263,3 +263,10 @@ def test_line_breaks_in_names_stay_on_one_line(workdir, cli_here, user_error):
 def test_a_double_dash_value_is_a_value(cli_here, user_error):
     user_error(cli_here("longmemory", "--quick", "--cell=--"), "--cell: unknown cell '--'")
     user_error(cli_here("walkthrough", "--inputs=--"), "--inputs")
+
+
+def test_found_by_fuzzing_an_empty_model_and_endless_epochs(cli_here, user_error, tmp_path):
+    # `--model=` used to train the default rnn, and `--epochs 10^20` to run until stopped
+    out = str(tmp_path / "m")
+    user_error(cli_here("train", "--quick", "--out", out, "--model="), "--model: empty")
+    user_error(cli_here("train", "--quick", "--out", out, "--epochs=10" + "0" * 19), "--epochs")

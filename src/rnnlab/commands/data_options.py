@@ -26,6 +26,7 @@ MAX_HIDDEN = 4096
 MAX_LAYERS = 64
 MAX_BATCH = 2**20
 MAX_HORIZON = 10_000
+MAX_EPOCHS = 100_000  # far past any early stop here; a checkpoint is written every epoch
 
 
 def add_data_options(p: argparse.ArgumentParser, default_dataset: str | None) -> None:
@@ -122,7 +123,9 @@ def add_train_options(p: argparse.ArgumentParser) -> None:
     """--epochs, --lr, --batch-size, --patience, --clip, --val, --threads."""
     g = p.add_argument_group("training")
     g.add_argument(
-        "--epochs", type=whole(1), help="most epochs (default 100; early stopping ends sooner)"
+        "--epochs",
+        type=whole(1, MAX_EPOCHS),
+        help="most epochs (default 100; early stopping ends sooner)",
     )
     g.add_argument(
         "--lr", type=real(0, above=True), default=1e-3, help="Adam's learning rate (default 0.001)"

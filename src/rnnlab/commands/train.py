@@ -112,7 +112,9 @@ def _forecaster(args: argparse.Namespace, given: set[str]):
     from rnnlab.forecast.resume import has_state, load_state
 
     if args.resume is None:
-        name = args.model or "rnn"
+        name = "rnn" if args.model is None else args.model.strip()
+        if not name:
+            raise RnnlabError("--model: empty; name a cell (rnn, lstm, gru, …), mlp or linear")
         if not is_neural(name) and name != "linear":
             raise RnnlabError(
                 f"--model: {name} has nothing to train; choose a cell name, mlp or linear"
