@@ -315,3 +315,11 @@ def test_any_damage_to_the_weights_loads_or_is_one_clear_error(
         raw[at % len(raw)] = byte
     (path / "model.safetensors").write_bytes(bytes(raw[: len(raw) - cut % len(raw)]))
     clean_outcome(cli_here("predict", "--model", str(path), "--json"))
+
+
+@pytest.mark.parametrize(("betas", "needle"), [(None, "list of numbers"), ([0.9], "two numbers")])
+def test_adams_betas_must_be_two_numbers(ckpt, betas, needle):
+    # found by the config fuzzing above: betas = null crashed the loader
+    edit_config(ckpt, lambda c: c["optimizer"]["param_groups"][0].update(betas=betas))
+    with pytest.raises(RnnlabError, match=needle):
+        load_checkpoint(ckpt)

@@ -306,7 +306,12 @@ def _optimizer_state(path: Path, config: dict | None, module, where: str) -> dic
     groups = config.get("param_groups") if isinstance(config, dict) else None
     if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
         raise RnnlabError(f"{where}: {CONFIG} optimizer.param_groups must be a list of objects")
-    groups = [{k: tuple(v) if k == "betas" else v for k, v in g.items()} for g in groups]
+    for g in groups:  # JSON has no tuples: Adam's betas come back as a list of two numbers
+        if "betas" in g:
+            betas = number_list(g["betas"], f"{where}: {CONFIG} optimizer betas")
+            if len(betas) != 2:
+                raise RnnlabError(f"{where}: {CONFIG} optimizer betas must be two numbers")
+            g["betas"] = tuple(betas)
     full = {"state": state, "param_groups": groups}
     try:
         torch.optim.Adam(module.parameters()).load_state_dict(full)
