@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from rnnlab.cells import MinGRU, MinLSTM, cell_names, make_cell
+from rnnlab.kernels.scan import MinimalCellFunction
 
 
 def _state(kind: str, B: int, H: int, dtype: torch.dtype) -> torch.Tensor | None:
@@ -96,3 +97,100 @@ def test_registered_and_auto_path_uses_fused_on_cpu():
     assert "MinimalCell" in type(h.grad_fn).__name__
     with pytest.raises(ValueError, match="path must be"):
         make_cell("minlstm", 1, 3, path="parallel")
+
+
+@pytest.mark.parametrize("name", ["mingru", "minlstm"])
+def test_fused_across_chunk_boundaries_with_wide_input(name):
+    """The kernels compute k = x·Wᵀ + b CHUNK steps at a time (a GEMM per chunk, I > 1 here):
+    sequences ending just before, on and just after a chunk boundary equal the loop."""
+    from rnnlab.kernels._scan_numba import CHUNK
+
+    for T in (CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK):
+        torch.manual_seed(T)
+        B, I, H = 2, 5, 6
+        x = torch.randn(B, T, I, dtype=torch.float64)
+        g = torch.randn(B, T, H, dtype=torch.float64)
+        state = _state("random", B, H, torch.float64)
+        cell = make_cell(name, I, H, path="loop").double()
+        ref = _outputs_and_grads(cell, x, state, g)
+        cell.path = "fused"
+        for i, (a, b) in enumerate(zip(_outputs_and_grads(cell, x, state, g), ref, strict=True)):
+            assert _rel(a, b) < 1e-10, (T, i, _rel(a, b))
+
+
+@pytest.mark.parametrize("name", ["mingru", "minlstm"])
+def test_fused_takes_incoming_gradients_of_any_strides(name):
+    """Σ h hands the backward an expanded (stride 0) gradient, a transposed loss a transposed
+    one; the kernel reads either in place and matches the loop's gradients."""
+    torch.manual_seed(1)
+    B, T, I, H = 3, 40, 2, 5
+    x = torch.randn(B, T, I, dtype=torch.float64)
+    w_t = torch.randn(B, H, T, dtype=torch.float64)
+    losses = {
+        "sum": lambda h: h.sum(),  # grad: ones expanded, strides (0, 0, 0)
+        "transposed": lambda h: (h.transpose(1, 2) * w_t).sum(),  # grad: a transposed view
+    }
+    for what, loss in losses.items():
+        grads = {}
+        for path in ("loop", "fused"):
+            cell = make_cell(name, I, H, path=path).double()
+            torch.manual_seed(2)
+            cell.reset_parameters()
+            xr = x.clone().requires_grad_(True)
+            loss(cell(xr)[0]).backward()
+            grads[path] = [xr.grad, cell.weight.grad, cell.bias.grad]
+        for a, b in zip(grads["fused"], grads["loop"], strict=True):
+            assert _rel(a, b) < 1e-10, what
+
+
+def test_fused_without_input_gradient_skips_dx():
+    torch.manual_seed(3)
+    cell = make_cell("mingru", 3, 4, path="fused").double()
+    x = torch.randn(2, 9, 3, dtype=torch.float64)  # requires_grad False: dx is not computed
+    cell(x)[0].pow(2).sum().backward()
+    got = [cell.weight.grad.clone(), cell.bias.grad.clone()]
+    cell.zero_grad()
+    cell.path = "loop"
+    cell(x)[0].pow(2).sum().backward()
+    assert _rel(got[0], cell.weight.grad) < 1e-10
+    assert _rel(got[1], cell.bias.grad) < 1e-10
+    assert x.grad is None
+
+
+def test_fused_gradcheck():
+    torch.manual_seed(4)
+    for name in ("mingru", "minlstm"):
+        cell = make_cell(name, 2, 3, path="fused").double()
+        x = torch.randn(2, 6, 2, dtype=torch.float64, requires_grad=True)
+        h0 = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
+        assert torch.autograd.gradcheck(
+            lambda x, h0, w, b, cell=cell: MinimalCellFunction.apply(x, w, b, h0, cell.kind),
+            (x, h0, cell.weight, cell.bias),
+        )
+
+
+def test_fused_path_needs_mkl_gemm(monkeypatch):
+    """Without MKL in torch, auto falls back to the log-space scan; an explicit 'fused' says why."""
+    from rnnlab.kernels import _blas
+
+    monkeypatch.setattr(_blas, "gemm", lambda dtype: None)
+    cell = make_cell("mingru", 1, 3)
+    h, _ = cell(torch.randn(2, 5, 1))
+    assert "MinimalCell" not in type(h.grad_fn).__name__
+    cell.path = "fused"
+    with pytest.raises(ValueError, match="needs a float32/float64 CPU tensor and torch built"):
+        cell(torch.randn(2, 5, 1))
+
+
+def test_kernel_refuses_weights_of_the_wrong_height():
+    """The chunk loops index k by H; weights with other than (2 + kind)·H rows are refused
+    before anything is read out of bounds."""
+    import numpy as np
+
+    from rnnlab.kernels import _blas
+    from rnnlab.kernels import _scan_numba as K
+
+    x, h0, h = np.zeros((1, 4, 1)), np.zeros((1, 3)), np.zeros((1, 4, 3))
+    w, b = np.zeros((6, 1)), np.zeros(6)  # minGRU's 2·H rows, passed as minLSTM (kind 1)
+    with pytest.raises(ValueError, match=r"\(2 \+ kind\)·H rows"):
+        K.minimal_forward(x, w, b, h0, h, 1, _blas.gemm(torch.float64))

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnlab.cells.base import Recurrence, State, register_cell
+from rnnlab.kernels import fused_available
 from rnnlab.kernels.scan import MinimalCellFunction, log_space_scan
 
 Path = Literal["auto", "fused", "scan", "loop"]
@@ -86,10 +87,16 @@ class _Minimal(Recurrence):
         return h, h
 
     def forward(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
-        """All steps by ``self.path`` (auto: fused on the CPU, the log-space scan elsewhere)."""
+        """All steps by ``self.path`` (auto: the fused kernel where it runs, i.e. on the CPU
+        with torch's MKL; the log-space scan elsewhere)."""
         path = self.path
         if path == "auto":
-            path = "fused" if x.device.type == "cpu" and x.dtype in _FUSED else "scan"
+            path = "fused" if fused_available(x) else "scan"
+        elif path == "fused" and not fused_available(x):
+            raise ValueError(
+                f"path='fused' needs a float32/float64 CPU tensor and torch built with MKL; "
+                f"got {x.dtype} on {x.device.type} (use path='scan' or 'loop')"
+            )
         if path == "loop":
             return self.loop(x, state)
         if path == "scan":
@@ -99,9 +106,6 @@ class _Minimal(Recurrence):
             h0 = self.initial_state(x) if state is None else state
             h = MinimalCellFunction.apply(x, self.weight, self.bias, h0, self.kind)
         return h, h[:, -1]
-
-
-_FUSED = (torch.float32, torch.float64)
 
 
 class MinGRU(_Minimal):

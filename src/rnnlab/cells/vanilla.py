@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from rnnlab.cells.base import Recurrence, State, register_cell
-from rnnlab.kernels.rnn import fused_rnn, fused_rnn_available
+from rnnlab.kernels import fused_available, fused_rnn
 
 
 class VanillaRNN(Recurrence):
@@ -58,7 +58,7 @@ class VanillaRNN(Recurrence):
         """All steps at once: the fused kernel on the CPU (:mod:`rnnlab.kernels.rnn`), else torch's
         own RNN kernel (the nn.RNN path). ``rnnlab bench`` measures the two side by side."""
         h0 = self.initial_state(x) if state is None else state  # (B, H)
-        if fused_rnn_available(x):
+        if fused_available(x):
             return fused_rnn(x, h0, self.wx, self.wh, self.b, self.nonlinearity)
         return self.torch_forward(x, h0)
 

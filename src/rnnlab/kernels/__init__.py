@@ -9,8 +9,9 @@ Importing this package imports torch but not numba; numba compiles each kernel o
 and caches it on disk.
 """
 
+from rnnlab.kernels._blas import fused_available
 from rnnlab.kernels.deer import DeerResult, deer
-from rnnlab.kernels.rnn import FusedRNNFunction, fused_rnn, fused_rnn_available
+from rnnlab.kernels.rnn import FusedRNNFunction, fused_rnn
 from rnnlab.kernels.scan import affine_scan, linear_recurrence, log_space_scan
 
 __all__ = [
@@ -18,8 +19,8 @@ __all__ = [
     "FusedRNNFunction",
     "affine_scan",
     "deer",
+    "fused_available",
     "fused_rnn",
-    "fused_rnn_available",
     "linear_recurrence",
     "log_space_scan",
 ]

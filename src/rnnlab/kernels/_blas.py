@@ -47,3 +47,8 @@ def gemm(dtype: torch.dtype):
     fn.restype = None
     fn.argtypes = [ctypes.c_void_p] * 13
     return fn
+
+
+def fused_available(x: torch.Tensor) -> bool:
+    """True where the fused kernels run: CPU tensors, float32/float64, MKL in torch."""
+    return x.device.type == "cpu" and gemm(x.dtype) is not None

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
-from rnnlab.kernels._rnn_numba import tanh_f32
+from rnnlab.kernels._rnn_numba import _addr, tanh_f32
 
 _JIT = {"cache": True, "fastmath": True, "error_model": "numpy", "nogil": True}
 
@@ -128,68 +128,168 @@ def _minlstm_back(kf, ki, kh, prev, gt, carry, dkf, dki, dkh, half, one, fast):
         carry[j] = f * inv * d
 
 
-@njit(**_JIT)
-def mingru_forward(k, h0, h):
-    """minGRU from k = [k_z | k_h] (B, T, 2H): h_t = (1 − z) ⊙ h_{t−1} + z ⊙ g(k_h), z = σ(k_z).
+# ---- the whole layer: pre-activations by GEMM, a chunk of time steps at a time ------------------
+# k = x·Wᵀ + b is never stored for the whole sequence: for each batch row the kernels compute
+# k for C steps into a small buffer (one GEMM, the buffer stays in cache), run the recurrence
+# over those steps, and in the backward accumulate dW, db and dx from the chunk's dk at once.
+# Memory traffic is then x, h and dL/dh only; k and dk (B, T, G·H) never reach main memory.
 
-    g(x) = x + ½ (x ≥ 0), σ(x) (x < 0). h0 (B, H); h (B, T, H) written.
+CHUNK = 128  # time steps per GEMM: (C, G·H) buffers of 128 KB at G·H = 256 in float32
+
+
+@njit(inline="always", **_JIT)
+def _gemm(gemm, flags, dims, scal, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc):
+    """C ← op(A)·op(B) + β·C, column-major, on the addresses a, b, c; β ∈ {0, 1} (an index
+    into ``scal`` = [1, 0] in the arrays' dtype). ``flags`` = b"NT", ``dims`` int32 scratch."""
+    dims[0], dims[1], dims[2], dims[3], dims[4], dims[5] = m, n, k, lda, ldb, ldc
+    f, d, s = _addr(flags), _addr(dims), _addr(scal)
+    item = scal.itemsize
+    gemm(f + ta, f + tb, d, d + 4, d + 8, s, a, d + 12, b, d + 16, s + (1 - beta) * item, c, d + 20)
+
+
+@njit(inline="always", **_JIT)
+def _scratch(h):
+    """The GEMM arguments passed by address: flags b"NT", six int32 dims, [1, 0] in h's dtype."""
+    flags, dims, scal = np.empty(2, np.uint8), np.empty(6, np.int32), np.empty(2, h.dtype)
+    flags[0], flags[1] = ord("N"), ord("T")
+    scal[0], scal[1] = 1, 0
+    return flags, dims, scal
+
+
+@njit(inline="always", **_JIT)
+def _preacts(gemm, flags, dims, scal, x, w, bias, n, t0, c, kbuf):
+    """kbuf[:c] = x[n, t0 : t0 + c]·Wᵀ + b, (c, G·H) row-major. Column-major this is
+    kbufᵀ (G·H, c) = W (G·H, I) · xᵀ (I, c); row-major W reads as Wᵀ: flags ('T', 'N')."""
+    GH, I = w.shape
+    for s in range(c):  # explicit loops here and below: numba's slice assignment is ~10× slower
+        ks = kbuf[s]
+        for j in range(GH):
+            ks[j] = bias[j]
+    xa = _addr(x) + (n * x.shape[1] + t0) * I * x.itemsize
+    _gemm(gemm, flags, dims, scal, 1, 0, GH, c, I, _addr(w), I, xa, I, 1, _addr(kbuf), GH)
+
+
+# Each cell's loop over a chunk is its own compiled function, called once per chunk: with both
+# cells' steps inlined into one loop body the compiler stopped vectorizing it (4× slower).
+
+
+@njit(**_JIT)
+def _mingru_chunk(kbuf, hn, prev, t0, c, half, one, fast):
+    """h_t for t = t0 … t0 + c − 1 of one batch row hn (T, H); prev = h_{t0−1}."""
+    H = hn.shape[1]
+    for s in range(c):
+        kt, ht = kbuf[s], hn[t0 + s]
+        _mingru_step(kt[:H], kt[H:], prev, ht, half, one, fast)
+        prev = ht
+
+
+@njit(**_JIT)
+def _minlstm_chunk(kbuf, hn, prev, t0, c, half, one, fast):
+    """h_t for t = t0 … t0 + c − 1 of one batch row hn (T, H); prev = h_{t0−1}."""
+    H = hn.shape[1]
+    for s in range(c):
+        kt, ht = kbuf[s], hn[t0 + s]
+        _minlstm_step(kt[:H], kt[H : 2 * H], kt[2 * H :], prev, ht, half, one, fast)
+        prev = ht
+
+
+@njit(**_JIT)
+def _mingru_chunk_back(kbuf, dkbuf, hn, h0n, gn, goff, carry, t0, c, half, one, fast):
+    """dk for t = t0 + c − 1 … t0 of one batch row into dkbuf from dL/dh_t = gn[t − goff];
+    carry updated."""
+    H = hn.shape[1]
+    for s in range(c - 1, -1, -1):
+        t = t0 + s
+        prev = h0n if t == 0 else hn[t - 1]
+        kt, dkt = kbuf[s], dkbuf[s]
+        _mingru_back(kt[:H], kt[H:], prev, gn[t - goff], carry, dkt[:H], dkt[H:], half, one, fast)
+
+
+@njit(**_JIT)
+def _minlstm_chunk_back(kbuf, dkbuf, hn, h0n, gn, goff, carry, t0, c, half, one, fast):
+    """dk for t = t0 + c − 1 … t0 of one batch row into dkbuf from dL/dh_t = gn[t − goff];
+    carry updated."""
+    H = hn.shape[1]
+    for s in range(c - 1, -1, -1):
+        t = t0 + s
+        prev = h0n if t == 0 else hn[t - 1]
+        kt, dkt = kbuf[s], dkbuf[s]
+        kf, ki, kh = kt[:H], kt[H : 2 * H], kt[2 * H :]
+        df, di, dh = dkt[:H], dkt[H : 2 * H], dkt[2 * H :]
+        _minlstm_back(kf, ki, kh, prev, gn[t - goff], carry, df, di, dh, half, one, fast)
+
+
+@njit(**_JIT)
+def minimal_forward(x, w, bias, h0, h, kind, gemm):
+    """minGRU (kind 0) or minLSTM (kind 1) over x (B, T, I) from h0 (B, H); writes h (B, T, H).
+
+    Gate pre-activations k = x·Wᵀ + b, W (G·H, I) with rows [z | h̃] or [f | i | h̃]:
+        minGRU   h_t = (1 − z) ⊙ h_{t−1} + z ⊙ g(k_h),  z = σ(k_z)
+        minLSTM  h_t = (f ⊙ h_{t−1} + i ⊙ g(k_h)) / (f + i),  f, i = σ(k_f), σ(k_i)
+    g(v) = v + ½ (v ≥ 0), σ(v) (v < 0).
     """
     B, T, H = h.shape
+    GH = w.shape[0]
+    if w.shape[0] != (2 + kind) * H:  # the chunk loops index k by H: a mismatch runs off kbuf
+        raise ValueError("weight must have (2 + kind)·H rows")
     half, one, fast = _constants(h)
+    flags, dims, scal = _scratch(h)
+    kbuf = np.empty((CHUNK, GH), h.dtype)
     for n in range(B):
-        prev = h0[n]
-        for t in range(T):
-            ht = h[n, t]
-            _mingru_step(k[n, t, :H], k[n, t, H:], prev, ht, half, one, fast)
-            prev = ht
+        for t0 in range(0, T, CHUNK):
+            c = min(CHUNK, T - t0)
+            _preacts(gemm, flags, dims, scal, x, w, bias, n, t0, c, kbuf)
+            prev = h0[n] if t0 == 0 else h[n, t0 - 1]
+            if kind == 0:
+                _mingru_chunk(kbuf, h[n], prev, t0, c, half, one, fast)
+            else:
+                _minlstm_chunk(kbuf, h[n], prev, t0, c, half, one, fast)
 
 
 @njit(**_JIT)
-def mingru_backward(k, h0, h, g, dk, dh0):
-    """dL/dk (B, T, 2H) and dL/dh_0 from g = dL/dh_t (B, T, H), backwards in time, gates
-    recomputed from k. d_t = g_t + (1 − z_{t+1}) ⊙ d_{t+1} is the total gradient reaching h_t."""
+def minimal_backward(x, w, bias, h0, h, g, dx, dw, db, dh0, kind, gemm):
+    """The gradients of :func:`minimal_forward`, backwards in time, gates recomputed from x.
+
+    g = dL/dh_t from outside (B, T, H). d_t = g_t + a_{t+1} ⊙ d_{t+1} is the total gradient
+    reaching h_t (a = 1 − z, or f/(f + i)); per chunk of steps, with dk = dL/dk (c, G·H):
+        db += Σ_s dk_s          dW += dkᵀ·x (G·H, I)          dx = dk·W (c, I)
+    dw (G·H, I) and db (G·H,) are accumulated (zeros on entry); dx (B, T, I) and dh0 (B, H)
+    are written; dx may have no rows when the input needs no gradient.
+    """
     B, T, H = h.shape
+    GH, I = w.shape
+    if w.shape[0] != (2 + kind) * H:
+        raise ValueError("weight must have (2 + kind)·H rows")
     half, one, fast = _constants(h)
-    carry = np.empty(H, h.dtype)  # (1 − z_{t+1}) ⊙ d_{t+1}
+    flags, dims, scal = _scratch(h)
+    kbuf, dkbuf = np.empty((CHUNK, GH), h.dtype), np.empty((CHUNK, GH), h.dtype)
+    gbuf = np.empty((CHUNK, H), h.dtype)
+    carry = np.empty(H, h.dtype)  # a_{t+1} ⊙ d_{t+1}
+    want_dx = dx.shape[0] == B
     for n in range(B):
-        for j in range(H):
-            carry[j] = 0
-        for t in range(T - 1, -1, -1):
-            prev = h0[n] if t == 0 else h[n, t - 1]
-            kt, dkt = k[n, t], dk[n, t]
-            _mingru_back(kt[:H], kt[H:], prev, g[n, t], carry, dkt[:H], dkt[H:], half, one, fast)
-        for j in range(H):
-            dh0[n, j] = carry[j]
-
-
-@njit(**_JIT)
-def minlstm_forward(k, h0, h):
-    """minLSTM from k = [k_f | k_i | k_h] (B, T, 3H): f, i = σ(k_f), σ(k_i),
-    h_t = f/(f + i) ⊙ h_{t−1} + i/(f + i) ⊙ g(k_h).  h0 (B, H); h (B, T, H) written."""
-    B, T, H = h.shape
-    half, one, fast = _constants(h)
-    for n in range(B):
-        prev = h0[n]
-        for t in range(T):
-            ht, kt = h[n, t], k[n, t]
-            _minlstm_step(kt[:H], kt[H : 2 * H], kt[2 * H :], prev, ht, half, one, fast)
-            prev = ht
-
-
-@njit(**_JIT)
-def minlstm_backward(k, h0, h, g, dk, dh0):
-    """dL/dk (B, T, 3H) and dL/dh_0 from g = dL/dh_t (B, T, H), backwards in time, gates
-    recomputed from k (``_minlstm_back``)."""
-    B, T, H = h.shape
-    half, one, fast = _constants(h)
-    carry = np.empty(H, h.dtype)  # (f/s)_{t+1} ⊙ d_{t+1}
-    for n in range(B):
-        for j in range(H):
-            carry[j] = 0
-        for t in range(T - 1, -1, -1):
-            prev = h0[n] if t == 0 else h[n, t - 1]
-            kt, dkt = k[n, t], dk[n, t]
-            _minlstm_back(kt[:H], kt[H : 2 * H], kt[2 * H :], prev, g[n, t], carry, dkt[:H],
-                          dkt[H : 2 * H], dkt[2 * H :], half, one, fast)  # fmt: skip
-        for j in range(H):
-            dh0[n, j] = carry[j]
+        carry[:] = 0
+        for t0 in range((T - 1) // CHUNK * CHUNK, -1, -CHUNK):
+            c = min(CHUNK, T - t0)
+            _preacts(gemm, flags, dims, scal, x, w, bias, n, t0, c, kbuf)
+            for s in range(c):  # g's chunk, contiguous in cache whatever g's strides
+                for j in range(H):
+                    gbuf[s, j] = g[n, t0 + s, j]
+            if kind == 0:
+                _mingru_chunk_back(
+                    kbuf, dkbuf, h[n], h0[n], gbuf, t0, carry, t0, c, half, one, fast
+                )
+            else:
+                _minlstm_chunk_back(
+                    kbuf, dkbuf, h[n], h0[n], gbuf, t0, carry, t0, c, half, one, fast
+                )
+            for s in range(c):
+                dks = dkbuf[s]
+                for j in range(GH):
+                    db[j] += dks[j]
+            xa, dka = _addr(x) + (n * T + t0) * I * x.itemsize, _addr(dkbuf)
+            # dWᵀ (I, G·H) += xᵀ (I, c) · dk (c, G·H); column-major dk reads as dkᵀ: ('N', 'T')
+            _gemm(gemm, flags, dims, scal, 0, 1, I, GH, c, xa, I, dka, GH, 1, _addr(dw), I)
+            if want_dx:  # dxᵀ (I, c) = Wᵀ (I, G·H) · dkᵀ (G·H, c): ('N', 'N')
+                dxa = _addr(dx) + (n * T + t0) * I * dx.itemsize
+                _gemm(gemm, flags, dims, scal, 0, 0, I, c, GH, _addr(w), I, dka, GH, 0, dxa, I)
+        dh0[n, :] = carry

@@ -18,11 +18,6 @@ from torch import Tensor
 from rnnlab.kernels._blas import gemm
 
 
-def fused_rnn_available(x: Tensor) -> bool:
-    """True where the fused kernel runs: CPU tensors, float32/float64, MKL in torch."""
-    return x.device.type == "cpu" and gemm(x.dtype) is not None
-
-
 class FusedRNNFunction(torch.autograd.Function):
     """hs (T, B, H): the layer over x (B, T, I) from h0 (B, H); parameters Wx, Wh, b.
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from rnnlab.kernels._blas import gemm
+
 
 class LinearRecurrenceFunction(torch.autograd.Function):
     """h (B, T, H) from a, b (B, T, H) and h0 (B, H) through the numba kernels."""
@@ -138,24 +140,22 @@ class MinimalCellFunction(torch.autograd.Function):
     """h (B, T, H) of minGRU (kind 0) or minLSTM (kind 1) from x (B, T, I), the gate weights
     W (G·H, I), b (G·H,) and h0 (B, H).
 
-    torch computes the pre-activations k = x·Wᵀ + b (B, T, G·H) in one matmul; one kernel
-    then computes the gates and runs the recurrence, and one kernel runs it backwards with the
-    gates recomputed from k, so no tensor of gates is stored.
+    One kernel computes the pre-activations k = x·Wᵀ + b a chunk of time steps at a time (a
+    GEMM into a buffer that stays in cache), the gates and the recurrence; one kernel runs it
+    backwards with k recomputed and accumulates dW, db and dx per chunk. Neither k, the gates
+    nor dk is ever stored for the whole sequence: the layer keeps x and h only.
     """
 
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor, h0: Tensor, kind: int) -> Tensor:
         from rnnlab.kernels import _scan_numba as K
 
-        x, weight = x.detach(), weight.detach()
-        h0 = h0.detach().contiguous()
-        B, T, I = x.shape
-        k = torch.addmm(bias.detach(), x.reshape(B * T, I), weight.T).view(B, T, -1)  # (B,T,G·H)
-        h = x.new_empty(B, T, h0.shape[1])  # (B, T, H)
-        forward = K.mingru_forward if kind == 0 else K.minlstm_forward
-        forward(k.numpy(), h0.numpy(), h.numpy())
+        x, weight, bias, h0 = (t.detach().contiguous() for t in (x, weight, bias, h0))
+        h = x.new_empty(x.shape[0], x.shape[1], h0.shape[1])  # (B, T, H)
+        K.minimal_forward(x.numpy(), weight.numpy(), bias.numpy(), h0.numpy(), h.numpy(), kind,
+                          gemm(x.dtype))  # fmt: skip
         ctx.kind = kind
-        ctx.save_for_backward(x, weight, k, h0, h)
+        ctx.save_for_backward(x, weight, bias, h0, h)
         return h
 
     @staticmethod
@@ -163,12 +163,10 @@ class MinimalCellFunction(torch.autograd.Function):
     def backward(ctx, grad: Tensor):
         from rnnlab.kernels import _scan_numba as K
 
-        x, weight, k, h0, h = ctx.saved_tensors
-        g = grad.contiguous()  # (B, T, H)
-        dk, dh0 = torch.empty_like(k), torch.empty_like(h0)
-        backward = K.mingru_backward if ctx.kind == 0 else K.minlstm_backward
-        backward(k.numpy(), h0.numpy(), h.numpy(), g.numpy(), dk.numpy(), dh0.numpy())
-        B, T, I = x.shape
-        dk2 = dk.view(B * T, -1)  # (B·T, G·H) = dL/dk
-        dx = (dk2 @ weight).view(B, T, I)  # (B, T, I) = dk·W
-        return dx, dk2.T @ x.reshape(B * T, I), dk2.sum(0), dh0, None
+        x, weight, bias, h0, h = ctx.saved_tensors
+        dx = torch.empty_like(x) if ctx.needs_input_grad[0] else x.new_empty(0, *x.shape[1:])
+        dw, db, dh0 = torch.zeros_like(weight), torch.zeros_like(bias), torch.empty_like(h0)
+        K.minimal_backward(x.numpy(), weight.numpy(), bias.numpy(), h0.numpy(), h.numpy(),
+                           grad.numpy(), dx.numpy(), dw.numpy(), db.numpy(), dh0.numpy(),
+                           ctx.kind, gemm(x.dtype))  # fmt: skip
+        return (dx if ctx.needs_input_grad[0] else None), dw, db, dh0, None
