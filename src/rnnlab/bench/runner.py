@@ -4,7 +4,7 @@ A training step is forward + backward of Σ h (B, T, H) with fresh gradients. FL
     vanilla RNN    6·B·T·H·(H + I)       (forward 2·B·T·H·(H + I), backward twice that)
     GRU            6·B·T·3H·(H + I)      (three gates)
     minGRU         6·B·T·2H·I            (only the input projection is a matmul; the rest is
-                                          elementwise and bound by memory traffic, not FLOPs)
+                                          elementwise: the gates' σ, the recurrence)
 """
 
 from __future__ import annotations

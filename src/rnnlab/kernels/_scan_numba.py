@@ -1,8 +1,10 @@
-"""numba kernels of the diagonal linear recurrence h_t = a_t ⊙ h_{t−1} + b_t (forward, backward).
+"""numba kernels of the diagonal linear recurrence h_t = a_t ⊙ h_{t−1} + b_t (forward, backward),
+and of minGRU/minLSTM, whose gates make a_t and b_t from the input.
 
 Imported on first use only; compiled code is cached on disk. Layout (B, T, H), contiguous: the
-inner loop runs over H, which the compiler vectorizes; the recurrence runs over T. The work
-is a few multiply-adds per element, so the speed is set by memory traffic, not arithmetic.
+inner loop runs over H, which the compiler vectorizes; the recurrence runs over T. The bare
+recurrence is a few multiply-adds per element, bound by memory traffic; the cells' gates (two
+σ per element each way) make theirs bound by arithmetic.
 """
 
 from __future__ import annotations
@@ -12,12 +14,10 @@ import math
 import numpy as np
 from numba import njit
 
-from rnnlab.kernels._rnn_numba import _addr, tanh_f32
-
-_JIT = {"cache": True, "fastmath": True, "error_model": "numpy", "nogil": True}
+from rnnlab.kernels._jit import JIT, addr, gemm_call, gemm_scratch, tanh_f32
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def diag_forward(a, b, h0, h):
     """h[:, t] = a[:, t] ⊙ h[:, t−1] + b[:, t], h[:, −1] = h0.  a, b, h (B, T, H); h0 (B, H)."""
     B, T, H = a.shape
@@ -30,7 +30,7 @@ def diag_forward(a, b, h0, h):
             prev = ht
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def diag_backward(a, h, h0, g, da, db, dh0):
     """The gradients of the recurrence, backwards in time.
 
@@ -63,7 +63,7 @@ def diag_backward(a, h, h0, g, da, db, dh0):
 # vectorizable tanh fit (absolute error ≲ 2e-7); float64 uses libm's exp.
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _sigmoid(x, half, one, fast):
     """σ(x); ``fast`` (float32): ½ + ½·tanh(x/2) with the fit, else 1/(1 + e^{−x})."""
     if fast:
@@ -71,7 +71,7 @@ def _sigmoid(x, half, one, fast):
     return one / (one + math.exp(-x))
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _constants(h):
     """½ and 1 in the array's dtype (a bare 1 − x would turn float32 into float64), and
     whether to take the float32 fast path."""
@@ -80,7 +80,7 @@ def _constants(h):
     return c[0], c[1], h.itemsize == 4
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _mingru_step(kz, kh, prev, ht, half, one, fast):
     """h_t = (1 − z) ⊙ h_{t−1} + z ⊙ g(k_h),  z = σ(k_z), for one batch row."""
     for j in range(ht.size):
@@ -89,7 +89,7 @@ def _mingru_step(kz, kh, prev, ht, half, one, fast):
         ht[j] = (one - z) * prev[j] + z * gk
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _mingru_back(kz, kh, prev, gt, carry, dkz, dkh, half, one, fast):
     """One step back: d = g_t + carry; dk_z, dk_h; carry ← (1 − z) ⊙ d."""
     for j in range(gt.size):
@@ -102,7 +102,7 @@ def _mingru_back(kz, kh, prev, gt, carry, dkz, dkh, half, one, fast):
         carry[j] = (one - z) * d  # ∂h_t/∂h_{t−1} = 1 − z
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _minlstm_step(kf, ki, kh, prev, ht, half, one, fast):
     """h_t = (f ⊙ h_{t−1} + i ⊙ g(k_h)) / (f + i),  f, i = σ(k_f), σ(k_i), for one batch row."""
     for j in range(ht.size):
@@ -111,7 +111,7 @@ def _minlstm_step(kf, ki, kh, prev, ht, half, one, fast):
         ht[j] = (f * prev[j] + i * gk) / (f + i)
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _minlstm_back(kf, ki, kh, prev, gt, carry, dkf, dki, dkh, half, one, fast):
     """One step back; with s = f + i and w = d·(h_{t−1} − h̃)/s²:
     dk_f = w·i·f(1 − f), dk_i = −w·f·i(1 − i), dk_h = d·(i/s)·g'(k_h), carry ← (f/s) ⊙ d."""
@@ -137,26 +137,7 @@ def _minlstm_back(kf, ki, kh, prev, gt, carry, dkf, dki, dkh, half, one, fast):
 CHUNK = 128  # time steps per GEMM: (C, G·H) buffers of 128 KB at G·H = 256 in float32
 
 
-@njit(inline="always", **_JIT)
-def _gemm(gemm, flags, dims, scal, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc):
-    """C ← op(A)·op(B) + β·C, column-major, on the addresses a, b, c; β ∈ {0, 1} (an index
-    into ``scal`` = [1, 0] in the arrays' dtype). ``flags`` = b"NT", ``dims`` int32 scratch."""
-    dims[0], dims[1], dims[2], dims[3], dims[4], dims[5] = m, n, k, lda, ldb, ldc
-    f, d, s = _addr(flags), _addr(dims), _addr(scal)
-    item = scal.itemsize
-    gemm(f + ta, f + tb, d, d + 4, d + 8, s, a, d + 12, b, d + 16, s + (1 - beta) * item, c, d + 20)
-
-
-@njit(inline="always", **_JIT)
-def _scratch(h):
-    """The GEMM arguments passed by address: flags b"NT", six int32 dims, [1, 0] in h's dtype."""
-    flags, dims, scal = np.empty(2, np.uint8), np.empty(6, np.int32), np.empty(2, h.dtype)
-    flags[0], flags[1] = ord("N"), ord("T")
-    scal[0], scal[1] = 1, 0
-    return flags, dims, scal
-
-
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT)
 def _preacts(gemm, flags, dims, scal, x, w, bias, n, t0, c, kbuf):
     """kbuf[:c] = x[n, t0 : t0 + c]·Wᵀ + b, (c, G·H) row-major. Column-major this is
     kbufᵀ (G·H, c) = W (G·H, I) · xᵀ (I, c); row-major W reads as Wᵀ: flags ('T', 'N')."""
@@ -165,15 +146,15 @@ def _preacts(gemm, flags, dims, scal, x, w, bias, n, t0, c, kbuf):
         ks = kbuf[s]
         for j in range(GH):
             ks[j] = bias[j]
-    xa = _addr(x) + (n * x.shape[1] + t0) * I * x.itemsize
-    _gemm(gemm, flags, dims, scal, 1, 0, GH, c, I, _addr(w), I, xa, I, 1, _addr(kbuf), GH)
+    xa = addr(x) + (n * x.shape[1] + t0) * I * x.itemsize
+    gemm_call(gemm, flags, dims, scal, 1, 0, GH, c, I, addr(w), I, xa, I, 1, addr(kbuf), GH)
 
 
 # Each cell's loop over a chunk is its own compiled function, called once per chunk: with both
 # cells' steps inlined into one loop body the compiler stopped vectorizing it (4× slower).
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _mingru_chunk(kbuf, hn, prev, t0, c, half, one, fast):
     """h_t for t = t0 … t0 + c − 1 of one batch row hn (T, H); prev = h_{t0−1}."""
     H = hn.shape[1]
@@ -183,7 +164,7 @@ def _mingru_chunk(kbuf, hn, prev, t0, c, half, one, fast):
         prev = ht
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _minlstm_chunk(kbuf, hn, prev, t0, c, half, one, fast):
     """h_t for t = t0 … t0 + c − 1 of one batch row hn (T, H); prev = h_{t0−1}."""
     H = hn.shape[1]
@@ -193,7 +174,7 @@ def _minlstm_chunk(kbuf, hn, prev, t0, c, half, one, fast):
         prev = ht
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _mingru_chunk_back(kbuf, dkbuf, hn, h0n, gn, goff, carry, t0, c, half, one, fast):
     """dk for t = t0 + c − 1 … t0 of one batch row into dkbuf from dL/dh_t = gn[t − goff];
     carry updated."""
@@ -205,7 +186,7 @@ def _mingru_chunk_back(kbuf, dkbuf, hn, h0n, gn, goff, carry, t0, c, half, one, 
         _mingru_back(kt[:H], kt[H:], prev, gn[t - goff], carry, dkt[:H], dkt[H:], half, one, fast)
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def _minlstm_chunk_back(kbuf, dkbuf, hn, h0n, gn, goff, carry, t0, c, half, one, fast):
     """dk for t = t0 + c − 1 … t0 of one batch row into dkbuf from dL/dh_t = gn[t − goff];
     carry updated."""
@@ -219,7 +200,7 @@ def _minlstm_chunk_back(kbuf, dkbuf, hn, h0n, gn, goff, carry, t0, c, half, one,
         _minlstm_back(kf, ki, kh, prev, gn[t - goff], carry, df, di, dh, half, one, fast)
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def minimal_forward(x, w, bias, h0, h, kind, gemm):
     """minGRU (kind 0) or minLSTM (kind 1) over x (B, T, I) from h0 (B, H); writes h (B, T, H).
 
@@ -233,7 +214,7 @@ def minimal_forward(x, w, bias, h0, h, kind, gemm):
     if w.shape[0] != (2 + kind) * H:  # the chunk loops index k by H: a mismatch runs off kbuf
         raise ValueError("weight must have (2 + kind)·H rows")
     half, one, fast = _constants(h)
-    flags, dims, scal = _scratch(h)
+    flags, dims, scal = gemm_scratch(h)
     kbuf = np.empty((CHUNK, GH), h.dtype)
     for n in range(B):
         for t0 in range(0, T, CHUNK):
@@ -246,7 +227,7 @@ def minimal_forward(x, w, bias, h0, h, kind, gemm):
                 _minlstm_chunk(kbuf, h[n], prev, t0, c, half, one, fast)
 
 
-@njit(**_JIT)
+@njit(**JIT)
 def minimal_backward(x, w, bias, h0, h, g, dx, dw, db, dh0, kind, gemm):
     """The gradients of :func:`minimal_forward`, backwards in time, gates recomputed from x.
 
@@ -261,7 +242,7 @@ def minimal_backward(x, w, bias, h0, h, g, dx, dw, db, dh0, kind, gemm):
     if w.shape[0] != (2 + kind) * H:
         raise ValueError("weight must have (2 + kind)·H rows")
     half, one, fast = _constants(h)
-    flags, dims, scal = _scratch(h)
+    flags, dims, scal = gemm_scratch(h)
     kbuf, dkbuf = np.empty((CHUNK, GH), h.dtype), np.empty((CHUNK, GH), h.dtype)
     gbuf = np.empty((CHUNK, H), h.dtype)
     carry = np.empty(H, h.dtype)  # a_{t+1} ⊙ d_{t+1}
@@ -286,10 +267,10 @@ def minimal_backward(x, w, bias, h0, h, g, dx, dw, db, dh0, kind, gemm):
                 dks = dkbuf[s]
                 for j in range(GH):
                     db[j] += dks[j]
-            xa, dka = _addr(x) + (n * T + t0) * I * x.itemsize, _addr(dkbuf)
+            xa, dka = addr(x) + (n * T + t0) * I * x.itemsize, addr(dkbuf)
             # dWᵀ (I, G·H) += xᵀ (I, c) · dk (c, G·H); column-major dk reads as dkᵀ: ('N', 'T')
-            _gemm(gemm, flags, dims, scal, 0, 1, I, GH, c, xa, I, dka, GH, 1, _addr(dw), I)
+            gemm_call(gemm, flags, dims, scal, 0, 1, I, GH, c, xa, I, dka, GH, 1, addr(dw), I)
             if want_dx:  # dxᵀ (I, c) = Wᵀ (I, G·H) · dkᵀ (G·H, c): ('N', 'N')
-                dxa = _addr(dx) + (n * T + t0) * I * dx.itemsize
-                _gemm(gemm, flags, dims, scal, 0, 0, I, c, GH, _addr(w), I, dka, GH, 0, dxa, I)
+                dxa = addr(dx) + (n * T + t0) * I * dx.itemsize
+                gemm_call(gemm, flags, dims, scal, 0, 0, I, c, GH, addr(w), I, dka, GH, 0, dxa, I)
         dh0[n, :] = carry
