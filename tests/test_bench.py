@@ -66,6 +66,30 @@ def test_json_contract(smoke_json):
             assert c["extra"]["depth"] >= c["extra"]["iterations"]
     assert set(data["deer"]["crossover_T"]) == {"DEER", "quasi-DEER"}
     assert data["plot"] == str(plot)
+    gated = [c for c in cases if c["group"] == "gated"]
+    assert {c["impl"] for c in gated} == {"nn.GRU", "minGRU fused"}
+    for c in gated:  # the headline shape's memory, measured in a process of its own
+        assert c["extra"]["step_peak_mb"] >= 0
+
+
+def test_step_memory_is_the_stored_states_for_mingru_and_much_more_for_nn_gru():
+    """minGRU's fused layer keeps x and h only: a step's peak is about h (B·T·H floats), where
+    nn.GRU keeps its gates for every step as well."""
+    from rnnlab.bench.memory import step_peak_mb
+
+    B, T, H, I = 16, 2048, 128, 1
+    h_mb = B * T * H * 4 / 2**20  # 16 MB
+    mingru = step_peak_mb("minGRU fused", B, T, H, I, seed=0, threads=1)
+    gru = step_peak_mb("nn.GRU", B, T, H, I, seed=0, threads=1)
+    assert 0.9 * h_mb <= mingru <= 3 * h_mb, mingru
+    assert gru > 4 * mingru, (gru, mingru)
+
+
+def test_memory_probe_failure_is_reported():
+    from rnnlab.bench.memory import step_peak_mb
+
+    with pytest.raises(RuntimeError, match="memory probe of no such impl failed: KeyError"):
+        step_peak_mb("no such impl", 2, 8, 4, 1, seed=0, threads=1)
 
 
 def test_plot_is_a_png(smoke_json):

@@ -120,10 +120,11 @@ def rnn_cases(cfg: BenchConfig, peak: float, progress) -> list[Case]:
 
 def gated_cases(cfg: BenchConfig, peak: float, progress) -> list[Case]:
     """nn.GRU against minGRU (fused kernel; and the log-space scan in the full run), B = 64,
-    H = 128, I = 1; in the full run also nn.LSTM against minLSTM."""
+    H = 128, I = 1; in the full run also nn.LSTM against minLSTM. At T = 4096 each one's peak
+    memory for a training step too, each in a process of its own (:mod:`rnnlab.bench.memory`)."""
     import torch
 
-    from rnnlab.cells import make_cell
+    from rnnlab.bench.memory import gated_module, step_peak_mb
 
     H, I = 128, 1
     Ts = [4096] if cfg.quick else [256, 1024, 4096]
@@ -132,27 +133,30 @@ def gated_cases(cfg: BenchConfig, peak: float, progress) -> list[Case]:
         B, T = cfg.shape(64, T)
         torch.manual_seed(cfg.seed)
         x = torch.randn(B, T, I)
-        gru_flops = 6 * B * T * 3 * H * (H + I)
-        fns = {
-            "nn.GRU": _training_step(torch.nn.GRU(I, H, batch_first=True), x),
-            "minGRU fused": _training_step(make_cell("mingru", I, H, path="fused"), x),
-        }
+        names = ["nn.GRU", "minGRU fused"]
         if not cfg.quick and T <= 1024:
-            fns["minGRU log-space scan"] = _training_step(make_cell("mingru", I, H, path="scan"), x)
-        sec = interleaved_medians(fns, repeats=3)
-        if not cfg.quick and cfg.shape(64, 4096)[1] == T:  # its own round: GRU timed as in quick
-            lstm = {
-                "nn.LSTM": _training_step(torch.nn.LSTM(I, H, batch_first=True), x),
-                "minLSTM fused": _training_step(make_cell("minlstm", I, H, path="fused"), x),
-            }
-            sec |= interleaved_medians(lstm, repeats=3)
-        for name, s in sec.items():
-            flops = {"nn.GRU": gru_flops, "nn.LSTM": 6 * B * T * 4 * H * (H + I)}.get(
-                name, 6 * B * T * (3 if "LSTM" in name else 2) * H * I
+            names.append("minGRU log-space scan")
+        sec = interleaved_medians(
+            {n: _training_step(gated_module(n, I, H), x) for n in names}, repeats=3
+        )
+        headline_T = cfg.shape(64, 4096)[1] == T
+        if not cfg.quick and headline_T:  # its own round: GRU timed as in quick
+            lstm = ["nn.LSTM", "minLSTM fused"]
+            sec |= interleaved_medians(
+                {n: _training_step(gated_module(n, I, H), x) for n in lstm}, repeats=3
             )
-            base = sec["nn.LSTM"] if "LSTM" in name else sec["nn.GRU"]
+        for name, s in sec.items():
+            lstm = "LSTM" in name
+            if name.startswith("nn."):  # 3 or 4 gate blocks of H·(H + I) each
+                flops = 6 * B * T * (4 if lstm else 3) * H * (H + I)
+            else:  # minGRU, minLSTM: only the 2 or 3 input projections are matmuls
+                flops = 6 * B * T * (3 if lstm else 2) * H * I
+            base = sec["nn.LSTM"] if lstm else sec["nn.GRU"]
             gf = flops / s / 1e9
-            out.append(Case("gated", name, B, T, H, I, s, gf, gf / peak, base / s))
+            extra = {}
+            if headline_T:
+                extra["step_peak_mb"] = step_peak_mb(name, B, T, H, I, cfg.seed, cfg.threads)
+            out.append(Case("gated", name, B, T, H, I, s, gf, gf / peak, base / s, extra))
         progress()
     return out
 

@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Measure this machine's fp32 matmul peak, then training steps of nn.RNN against "
             "the fused RNN kernel, nn.GRU against minGRU, and the tanh RNN's sequential "
             "evaluation against DEER and quasi-DEER, all in one run (medians of interleaved "
-            "repeats). One thread by default."
+            "repeats); at T = 4096 also each gated layer's peak memory for a training step. "
+            "One thread by default."
         ),
     )
     p.add_argument("--threads", type=threads, default=1, help="torch/MKL threads (default 1)")
@@ -90,6 +91,18 @@ def _print(result, plot: Path) -> None:
                       f"{k.seconds * 1e3:.2f}", f"{k.gflops:.1f}", f"{k.fraction_of_peak:.0%}",
                       f"{k.ratio:.2f}")  # fmt: skip
     con.print(table)
+    mem = [k for k in result.cases if "step_peak_mb" in k.extra]
+    if mem:
+        mt = Table(title="Peak memory of one training step (own process)")
+        for col in ("impl", "B", "T", "H", "MB", "÷ torch"):
+            mt.add_column(col, justify="left" if col == "impl" else "right")
+        base = {k.impl: k.extra["step_peak_mb"] for k in mem if k.impl.startswith("nn.")}
+        for k in mem:
+            mb = k.extra["step_peak_mb"]
+            torch_mb = base["nn.LSTM" if "LSTM" in k.impl else "nn.GRU"]
+            ratio = f"{torch_mb / mb:.1f}" if mb > 0 else "–"
+            mt.add_row(k.impl, str(k.B), str(k.T), str(k.H), f"{mb:.0f}", ratio)
+        con.print(mt)
     deer = Table(title="tanh RNN forward: sequential against parallel in time (tol 1e-6)")
     for col in ("impl", "B", "T", "H", "ms", "iterations", "depth", "depth of loop", "× seq."):
         deer.add_column(col, justify="left" if col == "impl" else "right")
