@@ -150,54 +150,46 @@ def _preacts(gemm, flags, dims, scal, x, w, bias, n, t0, c, kbuf):
     gemm_call(gemm, flags, dims, scal, 1, 0, GH, c, I, addr(w), I, xa, I, 1, addr(kbuf), GH)
 
 
-# Each cell's loop over a chunk is its own compiled function, called once per chunk: with both
-# cells' steps inlined into one loop body the compiler stopped vectorizing it (4× slower).
+# The loops over a chunk: one loop per cell with the branch on the cell outside it. With the
+# branch inside one loop, around both cells' inlined steps, nothing vectorized (3-4× slower).
 
 
 @njit(**JIT)
-def _mingru_chunk(kbuf, hn, prev, t0, c, half, one, fast):
+def _chunk(kind, kbuf, hn, prev, t0, c, half, one, fast):
     """h_t for t = t0 … t0 + c − 1 of one batch row hn (T, H); prev = h_{t0−1}."""
     H = hn.shape[1]
-    for s in range(c):
-        kt, ht = kbuf[s], hn[t0 + s]
-        _mingru_step(kt[:H], kt[H:], prev, ht, half, one, fast)
-        prev = ht
+    if kind == 0:
+        for s in range(c):
+            _mingru_step(kbuf[s, :H], kbuf[s, H:], prev, hn[t0 + s], half, one, fast)
+            prev = hn[t0 + s]
+    else:
+        for s in range(c):
+            kf, ki, kh = kbuf[s, :H], kbuf[s, H : 2 * H], kbuf[s, 2 * H :]
+            _minlstm_step(kf, ki, kh, prev, hn[t0 + s], half, one, fast)
+            prev = hn[t0 + s]
 
 
 @njit(**JIT)
-def _minlstm_chunk(kbuf, hn, prev, t0, c, half, one, fast):
-    """h_t for t = t0 … t0 + c − 1 of one batch row hn (T, H); prev = h_{t0−1}."""
-    H = hn.shape[1]
-    for s in range(c):
-        kt, ht = kbuf[s], hn[t0 + s]
-        _minlstm_step(kt[:H], kt[H : 2 * H], kt[2 * H :], prev, ht, half, one, fast)
-        prev = ht
-
-
-@njit(**JIT)
-def _mingru_chunk_back(kbuf, dkbuf, hn, h0n, gn, goff, carry, t0, c, half, one, fast):
+def _chunk_back(kind, kbuf, dkbuf, hn, h0n, gn, goff, carry, t0, c, half, one, fast):
     """dk for t = t0 + c − 1 … t0 of one batch row into dkbuf from dL/dh_t = gn[t − goff];
     carry updated."""
     H = hn.shape[1]
-    for s in range(c - 1, -1, -1):
-        t = t0 + s
-        prev = h0n if t == 0 else hn[t - 1]
-        kt, dkt = kbuf[s], dkbuf[s]
-        _mingru_back(kt[:H], kt[H:], prev, gn[t - goff], carry, dkt[:H], dkt[H:], half, one, fast)
-
-
-@njit(**JIT)
-def _minlstm_chunk_back(kbuf, dkbuf, hn, h0n, gn, goff, carry, t0, c, half, one, fast):
-    """dk for t = t0 + c − 1 … t0 of one batch row into dkbuf from dL/dh_t = gn[t − goff];
-    carry updated."""
-    H = hn.shape[1]
-    for s in range(c - 1, -1, -1):
-        t = t0 + s
-        prev = h0n if t == 0 else hn[t - 1]
-        kt, dkt = kbuf[s], dkbuf[s]
-        kf, ki, kh = kt[:H], kt[H : 2 * H], kt[2 * H :]
-        df, di, dh = dkt[:H], dkt[H : 2 * H], dkt[2 * H :]
-        _minlstm_back(kf, ki, kh, prev, gn[t - goff], carry, df, di, dh, half, one, fast)
+    if kind == 0:
+        for s in range(c - 1, -1, -1):
+            t = t0 + s
+            prev = h0n if t == 0 else hn[t - 1]
+            kt, dkt = kbuf[s], dkbuf[s]
+            _mingru_back(
+                kt[:H], kt[H:], prev, gn[t - goff], carry, dkt[:H], dkt[H:], half, one, fast
+            )
+    else:
+        for s in range(c - 1, -1, -1):
+            t = t0 + s
+            prev = h0n if t == 0 else hn[t - 1]
+            kt, dkt = kbuf[s], dkbuf[s]
+            kf, ki, kh = kt[:H], kt[H : 2 * H], kt[2 * H :]
+            df, di, dh = dkt[:H], dkt[H : 2 * H], dkt[2 * H :]
+            _minlstm_back(kf, ki, kh, prev, gn[t - goff], carry, df, di, dh, half, one, fast)
 
 
 @njit(**JIT)
@@ -221,10 +213,7 @@ def minimal_forward(x, w, bias, h0, h, kind, gemm):
             c = min(CHUNK, T - t0)
             _preacts(gemm, flags, dims, scal, x, w, bias, n, t0, c, kbuf)
             prev = h0[n] if t0 == 0 else h[n, t0 - 1]
-            if kind == 0:
-                _mingru_chunk(kbuf, h[n], prev, t0, c, half, one, fast)
-            else:
-                _minlstm_chunk(kbuf, h[n], prev, t0, c, half, one, fast)
+            _chunk(kind, kbuf, h[n], prev, t0, c, half, one, fast)
 
 
 @njit(**JIT)
@@ -255,14 +244,7 @@ def minimal_backward(x, w, bias, h0, h, g, dx, dw, db, dh0, kind, gemm):
             for s in range(c):  # g's chunk, contiguous in cache whatever g's strides
                 for j in range(H):
                     gbuf[s, j] = g[n, t0 + s, j]
-            if kind == 0:
-                _mingru_chunk_back(
-                    kbuf, dkbuf, h[n], h0[n], gbuf, t0, carry, t0, c, half, one, fast
-                )
-            else:
-                _minlstm_chunk_back(
-                    kbuf, dkbuf, h[n], h0[n], gbuf, t0, carry, t0, c, half, one, fast
-                )
+            _chunk_back(kind, kbuf, dkbuf, h[n], h0[n], gbuf, t0, carry, t0, c, half, one, fast)
             for s in range(c):
                 dks = dkbuf[s]
                 for j in range(GH):
