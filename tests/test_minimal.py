@@ -194,3 +194,43 @@ def test_kernel_refuses_weights_of_the_wrong_height():
     w, b = np.zeros((6, 1)), np.zeros(6)  # minGRU's 2·H rows, passed as minLSTM (kind 1)
     with pytest.raises(ValueError, match=r"\(2 \+ kind\)·H rows"):
         K.minimal_forward(x, w, b, h0, h, 1, _blas.gemm(torch.float64))
+
+
+@pytest.fixture
+def two_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("name", ["mingru", "minlstm"])
+def test_fused_splits_the_batch_over_torch_threads_and_still_equals_the_loop(name, two_threads):
+    from rnnlab.kernels import scan
+
+    B, T, I, H = 5, 500, 2, 128  # B·T·G·H ≥ PARALLEL_MIN_WORK: the batch is split in two
+    assert len(scan._batch_parts(B, B * T * 2 * H)) == 2
+    assert len(scan._batch_parts(B, scan.PARALLEL_MIN_WORK - 1)) == 1  # too little to share
+    torch.manual_seed(5)
+    x = torch.randn(B, T, I, dtype=torch.float64)
+    g = torch.randn(B, T, H, dtype=torch.float64)
+    state = _state("random", B, H, torch.float64)
+    cell = make_cell(name, I, H, path="loop").double()
+    ref = _outputs_and_grads(cell, x, state, g)
+    cell.path = "fused"
+    for i, (a, b) in enumerate(zip(_outputs_and_grads(cell, x, state, g), ref, strict=True)):
+        assert _rel(a, b) < 1e-10, (i, _rel(a, b))
+
+
+def test_parallel_parts_wait_for_each_other_and_reraise():
+    from rnnlab.kernels.scan import _run_parts
+
+    done = []
+
+    def fail():
+        done.append("worker")
+        raise ZeroDivisionError("in a worker")
+
+    with pytest.raises(ZeroDivisionError, match="in a worker"):
+        _run_parts([lambda: done.append("main"), fail])
+    assert sorted(done) == ["main", "worker"]

@@ -25,7 +25,7 @@ class BenchConfig:
     """What to run."""
 
     quick: bool = False  # the headline cases only
-    threads: int = 1  # torch (and so MKL) threads; the numba kernels are single-threaded
+    threads: int = 1  # torch (and MKL) threads; minGRU/minLSTM split the batch over as many
     seed: int = 0  # inputs and weights
     smoke: bool = False  # tiny B and T, for the test suite: plumbing only, no meaningful speed
 
@@ -234,7 +234,8 @@ def _conditions(cfg: BenchConfig) -> dict:
         pass
     return {
         "torch_threads": torch.get_num_threads(),
-        "numba": f"{numba.__version__}, single-threaded kernels (no parallel loops)",
+        "numba": f"{numba.__version__}, minGRU/minLSTM kernels on {torch.get_num_threads()} "
+        "thread(s) (batch split), the RNN kernel on one (its GEMMs on MKL's)",
         "torch": torch.__version__,
         "cpu": model,
         "cpu_count": os.cpu_count(),
