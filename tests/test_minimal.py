@@ -206,11 +206,11 @@ def two_threads():
 
 @pytest.mark.parametrize("name", ["mingru", "minlstm"])
 def test_fused_splits_the_batch_over_torch_threads_and_still_equals_the_loop(name, two_threads):
-    from rnnlab.kernels import scan
+    from rnnlab.kernels import _threads
 
     B, T, I, H = 5, 500, 2, 128  # B·T·G·H ≥ PARALLEL_MIN_WORK: the batch is split in two
-    assert len(scan._batch_parts(B, B * T * 2 * H)) == 2
-    assert len(scan._batch_parts(B, scan.PARALLEL_MIN_WORK - 1)) == 1  # too little to share
+    assert len(_threads.batch_parts(B, B * T * 2 * H)) == 2
+    assert len(_threads.batch_parts(B, _threads.PARALLEL_MIN_WORK - 1)) == 1  # too little
     torch.manual_seed(5)
     x = torch.randn(B, T, I, dtype=torch.float64)
     g = torch.randn(B, T, H, dtype=torch.float64)
@@ -223,7 +223,7 @@ def test_fused_splits_the_batch_over_torch_threads_and_still_equals_the_loop(nam
 
 
 def test_parallel_parts_wait_for_each_other_and_reraise():
-    from rnnlab.kernels.scan import _run_parts
+    from rnnlab.kernels._threads import run_parts
 
     done = []
 
@@ -232,5 +232,5 @@ def test_parallel_parts_wait_for_each_other_and_reraise():
         raise ZeroDivisionError("in a worker")
 
     with pytest.raises(ZeroDivisionError, match="in a worker"):
-        _run_parts([lambda: done.append("main"), fail])
+        run_parts([lambda: done.append("main"), fail])
     assert sorted(done) == ["main", "worker"]

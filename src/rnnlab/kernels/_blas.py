@@ -49,6 +49,19 @@ def gemm(dtype: torch.dtype):
     return fn
 
 
+def mkl_local_threads(n: int) -> int:
+    """MKL's thread count for calls from this thread only (0: back to the global setting);
+    returns the previous one. A no-op returning 0 where torch has no MKL. (The capitalized name
+    is MKL's C entry point, taking the int by value; the lower-case one is the Fortran
+    interface, by pointer, and crashes when called this way.)"""
+    lib = _library()
+    fn = getattr(lib, "MKL_Set_Num_Threads_Local", None) if lib is not None else None
+    if fn is None:
+        return 0
+    fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+    return fn(n)
+
+
 def fused_available(x: torch.Tensor) -> bool:
     """True where the fused kernels run: CPU tensors, float32/float64, MKL in torch."""
     return x.device.type == "cpu" and gemm(x.dtype) is not None

@@ -16,15 +16,11 @@ The plain loop ``h = a[:, t] * h + b[:, t]`` is the reference all three are test
 
 from __future__ import annotations
 
-import functools
-import itertools
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import torch
 from torch import Tensor
 
 from rnnlab.kernels._blas import gemm
+from rnnlab.kernels._threads import batch_parts, run_parts
 
 
 class LinearRecurrenceFunction(torch.autograd.Function):
@@ -141,37 +137,6 @@ def _scan(A: Tensor, b: Tensor) -> Tensor:
     return h
 
 
-PARALLEL_MIN_WORK = 1 << 18  # elements of k per pass below which one thread does it all
-
-
-def _batch_parts(B: int, work: int) -> list[slice]:
-    """Contiguous slices of the batch, one per torch intra-op thread (``torch.set_num_threads``,
-    ``--threads``), or one slice when the work (elements per pass) is too small to share."""
-    n = max(1, min(torch.get_num_threads(), B)) if work >= PARALLEL_MIN_WORK else 1
-    return [slice(a, b) for a, b in itertools.pairwise(B * i // n for i in range(n + 1))]
-
-
-@functools.cache
-def _pool(workers: int, pid: int) -> ThreadPoolExecutor:
-    """Threads for the batch slices, made on first use and kept (the kernels release the GIL);
-    one pool per process id, since a forked child has none of its parent's threads."""
-    return ThreadPoolExecutor(workers, thread_name_prefix="rnnlab-kernel")
-
-
-def _run_parts(calls: list) -> None:
-    """Run the calls, the first in this thread and the others in the pool; wait for all of
-    them before returning or raising (they write into shared output arrays)."""
-    pool = _pool(len(calls) - 1, os.getpid()) if len(calls) > 1 else None
-    futures = [pool.submit(c) for c in calls[1:]] if pool else []
-    try:
-        calls[0]()
-    finally:
-        errors = [f.exception() for f in futures]  # waits for each
-    for e in errors:
-        if e is not None:
-            raise e
-
-
 class MinimalCellFunction(torch.autograd.Function):
     """h (B, T, H) of minGRU (kind 0) or minLSTM (kind 1) from x (B, T, I), the gate weights
     W (G·H, I), b (G·H,) and h0 (B, H).
@@ -191,9 +156,9 @@ class MinimalCellFunction(torch.autograd.Function):
         h = x.new_empty(B, T, h0.shape[1])  # (B, T, H)
         xn, wn, bn, h0n, hn = (t.numpy() for t in (x, weight, bias, h0, h))
         mm = gemm(x.dtype)
-        _run_parts([
+        run_parts([
             lambda s=s: K.minimal_forward(xn[s], wn, bn, h0n[s], hn[s], kind, mm)
-            for s in _batch_parts(B, B * T * wn.shape[0])
+            for s in batch_parts(B, B * T * wn.shape[0])
         ])  # fmt: skip
         ctx.kind = kind
         ctx.save_for_backward(x, weight, bias, h0, h)
@@ -209,12 +174,12 @@ class MinimalCellFunction(torch.autograd.Function):
         want_dx = ctx.needs_input_grad[0]
         dx = torch.empty_like(x) if want_dx else x.new_empty(0, *x.shape[1:])
         dh0 = torch.empty_like(h0)
-        parts = _batch_parts(B, B * T * weight.shape[0])
+        parts = batch_parts(B, B * T * weight.shape[0])
         dws = [torch.zeros_like(weight) for _ in parts]  # each slice's share of dW and db
         dbs = [torch.zeros_like(bias) for _ in parts]
         xn, wn, bn, h0n, hn, gn = (t.numpy() for t in (x, weight, bias, h0, h, grad))
         dxn, dh0n, mm = dx.numpy(), dh0.numpy(), gemm(x.dtype)
-        _run_parts([
+        run_parts([
             lambda s=s, dw=dw, db=db: K.minimal_backward(
                 xn[s], wn, bn, h0n[s], hn[s], gn[s], dxn[s] if want_dx else dxn, dw.numpy(),
                 db.numpy(), dh0n[s], ctx.kind, mm)
