@@ -234,3 +234,16 @@ def test_parallel_parts_wait_for_each_other_and_reraise():
     with pytest.raises(ZeroDivisionError, match="in a worker"):
         run_parts([lambda: done.append("main"), fail])
     assert sorted(done) == ["main", "worker"]
+
+
+def test_mkl_thread_count_is_set_for_this_thread_and_given_back():
+    from rnnlab.kernels._blas import _library, mkl_local_threads
+
+    if _library() is None:
+        assert mkl_local_threads(1) == 0  # no MKL: a no-op
+        return
+    before = mkl_local_threads(1)
+    try:
+        assert mkl_local_threads(1) == 1  # the value just set comes back as the previous one
+    finally:
+        mkl_local_threads(before)
