@@ -80,7 +80,8 @@ def _print(result, plot: Path) -> None:
         f"{c['torch_threads']} thread(s), numba {c['numba']}; allocator: {c['allocator']}; "
         f"load average {load}"
     )
-    con.print(f"Single-thread fp32 matmul peak, measured now: {result.peak_gflops:.1f} GFLOP/s")
+    on = "one thread" if c["torch_threads"] == 1 else f"{c['torch_threads']} threads"
+    con.print(f"fp32 matmul peak on {on}, measured now: {result.peak_gflops:.1f} GFLOP/s")
     table = Table(title="Training step (forward + backward), median seconds")
     for col in ("group", "impl", "B", "T", "H", "I", "ms", "GFLOP/s", "of peak", "× torch"):
         table.add_column(col, justify="left" if col in ("group", "impl") else "right")
