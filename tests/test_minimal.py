@@ -31,6 +31,19 @@ def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).abs().max()) / max(float(b.abs().max()), 1e-300)
 
 
+def _assert_fused_equals_loop(name, B, T, I, H, seed, tol=1e-10):
+    """The fused path's h, h_T and gradients against the loop's, float64, random h_0."""
+    torch.manual_seed(seed)
+    x = torch.randn(B, T, I, dtype=torch.float64)
+    g = torch.randn(B, T, H, dtype=torch.float64)
+    state = _state("random", B, H, torch.float64)
+    cell = make_cell(name, I, H, path="loop").double()
+    ref = _outputs_and_grads(cell, x, state, g)
+    cell.path = "fused"
+    for i, (a, b) in enumerate(zip(_outputs_and_grads(cell, x, state, g), ref, strict=True)):
+        assert _rel(a, b) < tol, (T, i, _rel(a, b))
+
+
 @pytest.mark.parametrize("name", ["mingru", "minlstm"])
 @pytest.mark.parametrize("h0", ["none", "zeros", "random"])
 @pytest.mark.parametrize("T", [1, 2, 17, 1000])
@@ -106,16 +119,7 @@ def test_fused_across_chunk_boundaries_with_wide_input(name):
     from rnnlab.kernels._scan_numba import CHUNK
 
     for T in (CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK):
-        torch.manual_seed(T)
-        B, I, H = 2, 5, 6
-        x = torch.randn(B, T, I, dtype=torch.float64)
-        g = torch.randn(B, T, H, dtype=torch.float64)
-        state = _state("random", B, H, torch.float64)
-        cell = make_cell(name, I, H, path="loop").double()
-        ref = _outputs_and_grads(cell, x, state, g)
-        cell.path = "fused"
-        for i, (a, b) in enumerate(zip(_outputs_and_grads(cell, x, state, g), ref, strict=True)):
-            assert _rel(a, b) < 1e-10, (T, i, _rel(a, b))
+        _assert_fused_equals_loop(name, B=2, T=T, I=5, H=6, seed=T)
 
 
 @pytest.mark.parametrize("name", ["mingru", "minlstm"])
@@ -211,15 +215,7 @@ def test_fused_splits_the_batch_over_torch_threads_and_still_equals_the_loop(nam
     B, T, I, H = 5, 500, 2, 128  # B·T·G·H ≥ PARALLEL_MIN_WORK: the batch is split in two
     assert len(_threads.batch_parts(B, B * T * 2 * H)) == 2
     assert len(_threads.batch_parts(B, _threads.PARALLEL_MIN_WORK - 1)) == 1  # too little
-    torch.manual_seed(5)
-    x = torch.randn(B, T, I, dtype=torch.float64)
-    g = torch.randn(B, T, H, dtype=torch.float64)
-    state = _state("random", B, H, torch.float64)
-    cell = make_cell(name, I, H, path="loop").double()
-    ref = _outputs_and_grads(cell, x, state, g)
-    cell.path = "fused"
-    for i, (a, b) in enumerate(zip(_outputs_and_grads(cell, x, state, g), ref, strict=True)):
-        assert _rel(a, b) < 1e-10, (i, _rel(a, b))
+    _assert_fused_equals_loop(name, B, T, I, H, seed=5)
 
 
 def test_parallel_parts_wait_for_each_other_and_reraise():
