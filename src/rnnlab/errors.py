@@ -12,5 +12,12 @@ class RnnlabError(Exception):
     """A problem with the user's input, explained in one line."""
 
 
+def check_options(checks: dict[str, bool], where: object) -> None:
+    """Raise for the first option whose check is False: "<option>: invalid value in <where>"."""
+    for option, ok in checks.items():
+        if not ok:
+            raise RnnlabError(f"{option}: invalid value in {where}")
+
+
 class ShapeError(RnnlabError, ValueError):
     """Arrays whose shapes do not fit together."""

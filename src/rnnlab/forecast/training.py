@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import Tensor, nn
 
-from rnnlab.errors import RnnlabError
+from rnnlab.errors import RnnlabError, check_options
 from rnnlab.forecast import distributed
 
 
@@ -54,9 +54,7 @@ class TrainConfig:
             or (self.clip_norm > 0 and math.isfinite(self.clip_norm)),
             "--weight-decay": self.weight_decay >= 0,
         }
-        for option, ok in checks.items():
-            if not ok:
-                raise RnnlabError(f"{option}: invalid value in {self}")
+        check_options(checks, self)
 
     def to_dict(self) -> dict:
         """JSON-able form."""

@@ -54,12 +54,18 @@ def mkl_local_threads(n: int) -> int:
     returns the previous one. A no-op returning 0 where torch has no MKL. (The capitalized name
     is MKL's C entry point, taking the int by value; the lower-case one is the Fortran
     interface, by pointer, and crashes when called this way.)"""
+    fn = _mkl_set_num_threads_local()
+    return 0 if fn is None else fn(n)
+
+
+@functools.cache
+def _mkl_set_num_threads_local():
+    """The ctypes function, bound once, or None."""
     lib = _library()
     fn = getattr(lib, "MKL_Set_Num_Threads_Local", None) if lib is not None else None
-    if fn is None:
-        return 0
-    fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
-    return fn(n)
+    if fn is not None:
+        fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+    return fn
 
 
 def fused_available(x: torch.Tensor) -> bool:

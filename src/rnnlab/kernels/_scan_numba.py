@@ -142,7 +142,7 @@ def _preacts(gemm, flags, dims, scal, x, w, bias, n, t0, c, kbuf):
     """kbuf[:c] = x[n, t0 : t0 + c]·Wᵀ + b, (c, G·H) row-major. Column-major this is
     kbufᵀ (G·H, c) = W (G·H, I) · xᵀ (I, c); row-major W reads as Wᵀ: flags ('T', 'N')."""
     GH, I = w.shape
-    for s in range(c):  # explicit loops here and below: numba's slice assignment is ~10× slower
+    for s in range(c):  # explicit loops here and below: numba's slice assignment is 4-8× slower
         ks = kbuf[s]
         for j in range(GH):
             ks[j] = bias[j]

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 
 from rnnlab.diagnostics.clipping import ClipStats
-from rnnlab.errors import RnnlabError
+from rnnlab.errors import check_options
 from rnnlab.tasks.base import Task
 from rnnlab.tasks.model import TaskNet, build_cell
 
@@ -67,9 +67,7 @@ class RunConfig:
             "--eval-every": self.eval_every >= 1,
             "--eval-size": self.eval_size >= 1,
         }
-        for option, ok in checks.items():
-            if not ok:
-                raise RnnlabError(f"{option}: invalid value ({self})")
+        check_options(checks, self)
 
     def to_dict(self) -> dict:
         """JSON-able."""
