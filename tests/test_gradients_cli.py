@@ -69,15 +69,22 @@ def test_orthogonal_matrix_bound(capsys):
 
 
 def test_train_shows_exploding_and_clipping(capsys):
-    d = run_json(
-        capsys, "--init", "orthogonal", "--scale", "1.5", "--train", "--quick", "--no-plot"
-    )
+    # Robust properties only: the unclipped trajectory after the explosion is chaotic and
+    # differs with the CPU's SIMD path; the growth past 10⁴× and the clipped run do not.
+    d = run_json(capsys, "--init", "orthogonal", "--scale", "1.5", "--train", "--no-plot")
     t = d["training"]
     assert t["sigma_max"] == pytest.approx(1.5, rel=1e-6)
-    assert t["no_clip"]["status"] == "diverged"
-    assert t["clip"]["status"] == "completed"
-    assert t["clip"]["clipping"]["fired"] > 0
-    assert t["clip"]["final_loss"] < t["baseline"]
+    assert t["explode_factor"] == 1e4
+    no_clip, clip = t["no_clip"], t["clip"]
+    assert no_clip["status"] in ("exploded", "diverged")
+    assert no_clip["steps"] < 100  # caught early, not after a long stall
+    norms = [g for g in no_clip["grad_norm"] if g is not None]
+    assert max(norms) > 1e4 * norms[0] or None in no_clip["grad_norm"]
+    assert clip["status"] == "completed"
+    assert clip["steps"] == 1000
+    assert clip["clipping"]["fired"] > 0
+    assert clip["clipping"]["max"] < 100  # ‖g‖ stays sane under clipping
+    assert clip["final_loss"] < 0.75 * t["baseline"]  # 0.35–0.49× over seeds 0–5 here
 
 
 def test_table_output(capsys, tmp_path):

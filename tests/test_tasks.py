@@ -110,13 +110,41 @@ def test_runner_stops_when_solved_and_on_budget():
 
 
 def test_exploding_without_clipping_is_caught_and_clipping_trains():
-    config = ExplodeConfig(hidden=32, init="orthogonal", scale=1.5, length=10, steps=150)
+    # The stated criterion, ‖g_k‖ > 10⁴·‖g_1‖, is crossed by orders of magnitude on every CPU;
+    # where the unclipped trajectory goes afterwards is chaotic and never asserted.
+    config = ExplodeConfig(hidden=32, init="orthogonal", scale=1.5, length=10, steps=1000)
     plain, clipped, baseline = exploding_in_practice(config)
     assert plain.diverged
+    assert plain.status in ("exploded", "diverged")
     assert plain.message.startswith("step ")
-    assert max(n for n in plain.grad_norm if math.isfinite(n)) > 1e6  # it exploded first
+    assert plain.steps < 100
+    finite = [n for n in plain.grad_norm if math.isfinite(n)]
+    assert plain.status == "diverged" or max(finite) > 1e4 * plain.grad_norm[0]
     assert not clipped.diverged
-    assert clipped.steps == 150
+    assert clipped.steps == 1000
     assert clipped.clipping.fired > 0
-    assert clipped.clipping.max < 1e3  # the clip keeps the weights where gradients stay sane
-    assert clipped.final_loss < baseline
+    assert clipped.clipping.max < 1e2  # the clip keeps the weights where gradients stay sane
+    assert clipped.final_loss < 0.75 * baseline  # 0.35–0.49× the baseline over seeds 0–5
+
+
+def test_explode_factor_stops_before_the_step():
+    task = AddingProblem(10)
+    config = RunConfig(
+        cell="rnn",
+        hidden=8,
+        batch_size=8,
+        lr=0.1,
+        optimizer="sgd",
+        max_steps=20,
+        eval_size=8,
+        init="orthogonal",
+        scale=1.5,
+        explode_factor=1.0000001,
+        seed=0,
+    )
+    r = run_task(task, config)
+    # the first ‖g‖ that exceeds the first by the factor stops the run; no step taken with it
+    assert r.status == "exploded"
+    k = next(i for i, n in enumerate(r.grad_norm) if n > 1.0000001 * r.grad_norm[0])
+    assert r.steps == k == len(r.grad_norm) - 1
+    assert f"step {k + 1}:" in r.message

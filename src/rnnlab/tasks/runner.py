@@ -11,7 +11,16 @@ Per step, with θ the parameters and c the clip threshold:
 
 Every ``eval_every`` steps (and at the end) the loss on a fixed validation set of
 ``eval_size`` sequences decides whether the task is solved. A NaN or inf loss or gradient
-stops the run: the weights of the step before are restored, and the result says so.
+stops the run: the weights of the step before are restored, and the result says so. With
+``explode_factor`` set, a gradient that has grown past that many times the first step's,
+
+    ‖g_k‖ > explode_factor · ‖g_1‖,
+
+stops the run too, before the step is taken ("exploded"): this is the robust sign of an
+explosion. What an unclipped SGD step of that size does next (an inf loss a few steps later, or
+weights thrown into saturation where training stalls) is a chaotic trajectory that differs with
+the SIMD path the CPU's BLAS takes; the growth itself is orders of magnitude past any threshold
+on every CPU.
 Unlike :func:`rnnlab.forecast.training.train` (epochs over a fixed set of windows, MSE only),
 this loop draws new data forever and stops on a time budget.
 """
@@ -53,6 +62,7 @@ class RunConfig:
     forget_bias: float | None = None  # LSTM forget-gate bias; None: the cell's own
     chrono: bool = False  # LSTM/GRU gate biases by chrono init, T_max = the task's steps
     cell_options: dict = field(default_factory=dict)  # passed to make_cell
+    explode_factor: float | None = None  # stop when ‖g‖ > this × the first ‖g‖; None: never
     seed: int = 0  # weights, batches and the validation set
 
     def __post_init__(self) -> None:
@@ -66,6 +76,7 @@ class RunConfig:
             "--budget": self.budget > 0,
             "--eval-every": self.eval_every >= 1,
             "--eval-size": self.eval_size >= 1,
+            "explode_factor": self.explode_factor is None or self.explode_factor > 1,
         }
         check_options(checks, self)
 
@@ -91,7 +102,8 @@ class RunResult:
     """What happened when one cell trained on one task.
 
     ``status``: "solved" (stopped at the bar), "completed" (every step), "budget" (the time
-    ran out) or "diverged" (a NaN/inf loss or gradient; ``message`` says where).
+    ran out), "diverged" (a NaN/inf loss or gradient; ``message`` says where) or "exploded"
+    (‖g‖ grew past ``explode_factor`` times the first step's; ``message`` says by how much).
     ``curve`` holds (step, seconds, mean training loss since the last point, validation loss).
     """
 
@@ -116,8 +128,8 @@ class RunResult:
 
     @property
     def diverged(self) -> bool:
-        """A NaN or inf stopped the run."""
-        return self.status == "diverged"
+        """A NaN or inf, or an exploded gradient, stopped the run."""
+        return self.status in ("diverged", "exploded")
 
 
 def build_net(task: Task, config: RunConfig) -> TaskNet:
@@ -204,6 +216,14 @@ def run_task(
         if not math.isfinite(norm):  # no usable step: these weights stay
             result.status = "diverged"
             result.message = f"step {step + 1}: the gradient norm became {norm} (loss {value:.3g})"
+            break
+        first = result.grad_norm[0]
+        if config.explode_factor is not None and 0 < first * config.explode_factor < norm:
+            result.status = "exploded"  # ‖g_k‖ > factor · ‖g_1‖: no step is taken with it
+            result.message = (
+                f"step {step + 1}: ‖g‖ = {norm:.3g}, {norm / first:.3g}× the first step's "
+                f"{first:.3g} (the criterion: more than {config.explode_factor:g}×)"
+            )
             break
         saved = [p.detach().clone() for p in params]
         optimizer.step()
