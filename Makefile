@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint clean
+.PHONY: demo test test-cpus lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "rnnlab needs Python >= 3.11")'
@@ -21,6 +21,23 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# The numerically sensitive tests again as other x86-64 CPUs would run them: ATen's and MKL's
+# SIMD paths forced down (CI runs on AMD or Intel; no test may depend on which path is taken).
+SENSITIVE := tests/test_gradients_cli.py tests/test_tasks.py tests/test_kernels_rnn.py \
+	tests/test_kernels_scan.py tests/test_minimal.py tests/test_deer.py tests/test_diagnostics.py \
+	tests/test_diagnostics_init.py tests/test_reproducibility.py tests/test_forecast_training.py \
+	tests/test_longmemory_cli.py tests/test_cells.py
+CPUS := "ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2" \
+	"ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=AVX2" \
+	"ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=SSE4_2" \
+	"ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2"
+
+test-cpus: $(STAMP)
+	@for cpu in $(CPUS); do \
+	  echo "== simulated CPU: $$cpu"; \
+	  env $$cpu $(BIN)/python -m pytest -q -p no:cacheprovider $(SENSITIVE) || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache
