@@ -2,10 +2,11 @@
 
 The gates see only the input x_t, never h_{t−1}, so the recurrence is linear and diagonal,
 h_t = a_t ⊙ h_{t−1} + b_t, and can be evaluated three ways that agree (``path``):
-``loop`` (the step loop), ``scan`` (the log-space parallel scan, Heinsen 2023) and ``fused``
+``loop`` (the step loop), ``scan`` (the log-space parallel scan, Heinsen 2023), ``fused``
 (:class:`rnnlab.kernels.scan.MinimalCellFunction`: the diagonal recurrence with the gates
 computed inside the same compiled pass, forward and backward, so that no (B, T, H) tensor of
-gates is ever written to memory).
+gates is ever written to memory) and ``triton`` (the same on a GPU:
+:class:`rnnlab.kernels.triton_minimal.MinimalTritonFunction`, a chunked scan).
 
 Gate convention (the paper's): z_t is the share of the *new* candidate,
 
@@ -30,10 +31,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnlab.cells.base import Recurrence, State, register_cell
-from rnnlab.kernels import fused_available
+from rnnlab.errors import RnnlabError
+from rnnlab.kernels import TRITON_MAX_INPUT, fused_available, triton_check
 from rnnlab.kernels.scan import MinimalCellFunction, log_space_scan
 
-Path = Literal["auto", "fused", "scan", "loop"]
+Path = Literal["auto", "fused", "scan", "loop", "triton"]
+PATHS = ("auto", "fused", "scan", "loop", "triton")
 
 
 def g(x: Tensor) -> Tensor:
@@ -54,8 +57,8 @@ class _Minimal(Recurrence):
 
     def __init__(self, input_size: int, hidden_size: int, path: Path = "auto") -> None:
         super().__init__()
-        if path not in ("auto", "fused", "scan", "loop"):
-            raise ValueError(f"path must be auto, fused, scan or loop, got {path!r}")
+        if path not in PATHS:
+            raise ValueError(f"path must be one of {', '.join(PATHS)}; got {path!r}")
         self.input_size, self.hidden_size, self.path = input_size, hidden_size, path
         G = self.n_gates * hidden_size
         self.weight = nn.Parameter(torch.empty(G, input_size))  # (G·H, I) rows: gates, then h̃
@@ -88,10 +91,18 @@ class _Minimal(Recurrence):
 
     def forward(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         """All steps by ``self.path`` (auto: the fused kernel where it runs, i.e. on the CPU
-        with torch's MKL; the log-space scan elsewhere)."""
+        with torch's MKL; on CUDA the Triton kernel for inputs up to TRITON_MAX_INPUT wide;
+        the log-space scan elsewhere)."""
         path = self.path
         if path == "auto":
-            path = "fused" if fused_available(x) else "scan"
+            if fused_available(x):
+                path = "fused"
+            elif x.device.type == "cuda" and x.shape[-1] <= TRITON_MAX_INPUT:
+                path = "scan" if triton_check(x) else "triton"
+            else:
+                path = "scan"
+        elif path == "triton" and (why := triton_check(x)):
+            raise RnnlabError(f"path='triton' cannot run: {why}")
         elif path == "fused" and not fused_available(x):
             raise ValueError(
                 f"path='fused' needs a float32/float64 CPU tensor and torch built with MKL; "
@@ -102,6 +113,11 @@ class _Minimal(Recurrence):
         if path == "scan":
             log_a, log_b = self.log_coefficients(x)  # (B, T, H) each
             h = log_space_scan(log_a, log_b, state)
+        elif path == "triton":
+            from rnnlab.kernels.triton_minimal import MinimalTritonFunction
+
+            h0 = self.initial_state(x) if state is None else state
+            h = MinimalTritonFunction.apply(x, self.weight, self.bias, h0, self.kind)
         else:
             h0 = self.initial_state(x) if state is None else state
             h = MinimalCellFunction.apply(x, self.weight, self.bias, h0, self.kind)
