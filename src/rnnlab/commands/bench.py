@@ -14,6 +14,7 @@ from rnnlab.commands.common import (
     output_file,
     print_json,
     threads,
+    user_text,
 )
 
 
@@ -129,4 +130,4 @@ def _print(result, plot: Path) -> None:
     con.print(
         f"  mingru_fused_vs_nn_gru_t4096 = {h['mingru_fused_vs_nn_gru_t4096']:.2f}  (target ≥ 10)"
     )
-    con.print(f"Plot: {plot}")
+    con.print(f"Plot: {user_text(plot, None)}")

@@ -1,4 +1,5 @@
-"""Pieces every command shares: the common options, number parsing, JSON and table output.
+"""Pieces every command shares: the common options, number parsing, JSON and table output
+(through a console that shows user text safely).
 
 Nothing here imports torch.
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnlab.display import NAME_LIMIT, has_control, printable, shorten
 from rnnlab.errors import RnnlabError
 
 
@@ -140,7 +142,9 @@ def output_file(path: Path, option: str) -> Path:
     if not parent.is_dir():
         raise RnnlabError(f"{option}: {parent} is not a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise RnnlabError(f"{option}: cannot write in {parent} (permission denied)")
+        read_only = os.statvfs(parent).f_flag & os.ST_RDONLY  # EROFS, not EACCES
+        why = "read-only file system" if read_only else "permission denied"
+        raise RnnlabError(f"{option}: cannot write in {parent} ({why})")
     return path
 
 
@@ -196,11 +200,36 @@ def fmt(value: Any, digits: int = 6) -> str:
     return "[" + ", ".join(fmt(row, digits) for row in arr) + "]"
 
 
-def make_console(stderr: bool = False):
-    """A rich Console that never squeezes a table: at least 160 columns when not a terminal."""
-    from rich.console import Console
+def user_text(text: object, limit: int | None = NAME_LIMIT) -> str:
+    """A user's name (a column, a file, a checkpoint's description) for a console line or a
+    table cell: control characters as escapes, at most ``limit`` characters (cut in the
+    middle; None: the whole text), and rich markup escaped (a column ``[bold]x`` or ``[/]`` is
+    shown as written, not obeyed)."""
+    from rich.markup import escape
 
-    c = Console(highlight=False, stderr=stderr)
+    text = printable(str(text))
+    return escape(text if limit is None else shorten(text, limit))
+
+
+def make_console(stderr: bool = False):
+    """A rich Console that never squeezes a table (at least 160 columns when not a terminal)
+    and never writes a control character it did not make itself: the one place where every
+    table, line and progress label of every command goes through :func:`rnnlab.display.printable`.
+    """
+    from rich.console import Console
+    from rich.segment import Segment
+
+    class SafeConsole(Console):
+        def render_str(self, text: str, **kwargs):  # before layout: widths come out right
+            return super().render_str(printable(text, keep="\n\t"), **kwargs)
+
+        def render(self, renderable, options=None):  # every segment, whatever made it
+            for seg in super().render(renderable, options):
+                if seg.control is None and has_control(seg.text, keep="\n"):
+                    seg = Segment(printable(seg.text, keep="\n"), seg.style)
+                yield seg
+
+    c = SafeConsole(highlight=False, stderr=stderr)
     if not c.is_terminal:
-        c = Console(highlight=False, stderr=stderr, width=max(c.width, 160))
+        c = SafeConsole(highlight=False, stderr=stderr, width=max(c.width, 160))
     return c

@@ -28,6 +28,7 @@ from rnnlab.commands.data_options import (
     window_config,
 )
 from rnnlab.data.sources import DEFAULT_DATASET
+from rnnlab.outdir import directory
 
 DEFAULT_OUT = Path("out") / "forecast"
 
@@ -72,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_train_options(p)
     p.add_argument(
         "--out",
-        type=Path,
+        type=directory,
         default=DEFAULT_OUT,
         help=f"directory for report.html, the plots and metrics.json (default {DEFAULT_OUT})",
     )
@@ -94,11 +95,23 @@ def _models(text: str | None) -> tuple[str, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load, fit, score, predict, report."""
+    """Hold the report's directory (unless --no-report) for the whole run, and run."""
+    from contextlib import nullcontext
+
+    from rnnlab.outdir import claim_out
+
+    models = _models(args.models)  # check the cheap things before the lock and torch
+    # a second run on the same --out is refused now, not after its minutes of training
+    claim = nullcontext(None) if args.no_report else claim_out(args.out, "--out", "the report in")
+    with claim as out:
+        return _forecast(args, models, out)
+
+
+def _forecast(args: argparse.Namespace, models: tuple[str, ...], out: Path | None) -> int:
+    """Load, fit, score, predict, report (into ``out``, unless it is None)."""
     from rnnlab.forecast.experiment import ForecastConfig, run_forecast
     from rnnlab.forecast.models import is_neural
 
-    models = _models(args.models)  # check the cheap things before importing torch
     series = load_series(args, DEFAULT_DATASET)
     set_threads(args)
     net = net_config(args)
@@ -121,12 +134,12 @@ def run(args: argparse.Namespace) -> int:
             progress=lambda name: start(name, config.train.epochs) if is_neural(name) else None,
         )
     report = None
-    if not args.no_report:
+    if out is not None:
         from rnnlab.atomic import write_errors
         from rnnlab.report import write_report
 
-        with write_errors("--out", "the report in", args.out):  # disk full, no permission
-            report = write_report(result, args.out)
+        with write_errors("--out", "the report in", out):  # disk full, no permission
+            report = write_report(result, out)
     summary = result.to_dict()
     summary["report"] = None if report is None else str(report)
     if args.json:
@@ -141,13 +154,14 @@ def run(args: argparse.Namespace) -> int:
 def _print(result, summary: dict) -> None:
     from rich.table import Table
 
-    from rnnlab.commands.common import fmt, make_console
+    from rnnlab.commands.common import fmt, make_console, user_text
     from rnnlab.forecast.experiment import SCORE_COLUMNS
 
     console = make_console()
     s, sp, w = result.series, result.split, result.config.window
     console.print(
-        f"[bold]{s.name}[/]: {len(s)} points, {s.label(0)} … {s.label(len(s) - 1)} ({s.frequency})"
+        f"[bold]{user_text(s.name)}[/]: {len(s)} points, "
+        f"{s.label(0)} … {s.label(len(s) - 1)} ({s.frequency})"
         + "".join(f"; {n}" for n in s.notes)
     )
     console.print(
@@ -172,10 +186,10 @@ def _print(result, summary: dict) -> None:
     console.print(f"Last value {fmt(s.values[-1])} on {s.label(len(s) - 1)}.")
     for name, t in summary["training"].items():
         if t["message"]:
-            console.print(f"[yellow]{name}: {t['message']}[/]")
+            console.print(f"[yellow]{name}: {user_text(t['message'], None)}[/]")
     for name, why in result.failed.items():
-        console.print(f"[red]{name}: no scores, {why}[/]")
+        console.print(f"[red]{name}: no scores, {user_text(why, None)}[/]")
     console.print(f"[bold]Verdict:[/] {result.verdict()}")
     if summary["report"]:
-        console.print(f"Report: {summary['report']}")
+        console.print(f"Report: {user_text(summary['report'], None)}")
     console.print(f"Done in {result.seconds:.1f} s.")

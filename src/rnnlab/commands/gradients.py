@@ -16,7 +16,6 @@ import numpy as np
 from rnnlab.commands.common import (
     MAX_WEIGHT,
     add_json_option,
-    add_quick_option,
     add_seed_option,
     fmt,
     make_console,
@@ -25,6 +24,7 @@ from rnnlab.commands.common import (
     print_json,
     real,
     threads,
+    user_text,
     whole,
 )
 from rnnlab.commands.data_options import MAX_BATCH, MAX_HIDDEN
@@ -110,7 +110,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     g.add_argument("--threads", type=threads, default=1, help="torch threads (default 1)")
     add_seed_option(p)
-    add_quick_option(p)
     add_json_option(p)
     p.set_defaults(run=run)
 
@@ -207,7 +206,7 @@ def _train(args: argparse.Namespace, probe):
     from rnnlab.tasks.adding import AddingProblem
     from rnnlab.tasks.runner import build_net
 
-    steps = args.train_steps if args.train_steps is not None else (200 if args.quick else 1000)
+    steps = args.train_steps if args.train_steps is not None else 1000
     wh = _number(args.wh, "--wh")
     config = ExplodeConfig(
         cell=probe.name,
@@ -287,6 +286,7 @@ def to_json(probe, flow, training, plot) -> dict:
             "task": f"adding, T = {config.length}",
             "baseline": baseline,
             "sigma_max": sigma,
+            "explode_factor": config.explode_factor,  # exploded: ‖g_k‖ > factor · ‖g_1‖
             "config": config.to_dict(),
             "no_clip": _run_json(plain),
             "clip": _run_json(clipped),
@@ -316,7 +316,7 @@ def _print(probe, flow, training, plot) -> None:
 
     console = make_console()
     T = flow.steps
-    console.print(f"[bold]Gradient flow through time[/]: {probe.description}")
+    console.print(f"[bold]Gradient flow through time[/]: {user_text(probe.description, 200)}")
     if flow.spectrum is not None:
         s = flow.spectrum
         console.print(
@@ -370,7 +370,7 @@ def _print(probe, flow, training, plot) -> None:
     if training is not None:
         _print_training(console, training)
     if plot is not None:
-        console.print(f"Plot: {plot}")
+        console.print(f"Plot: {user_text(plot, None)}")
 
 
 def _print_training(console, training) -> None:
@@ -380,11 +380,12 @@ def _print_training(console, training) -> None:
         f"[bold]Exploding in practice[/]: {config.cell}, H = {config.hidden}, σ_max(Wh) = {sig} "
         f"at the start, on the adding problem T = {config.length} (baseline MSE "
         f"{baseline:.4f}), {config.optimizer} lr {config.lr:g}, batch {config.batch_size}, "
-        f"{config.steps} steps, same seed for both runs"
+        f"{config.steps} steps, same seed for both runs; exploded means ‖g‖ past "
+        f"{config.explode_factor:g}× the first step's"
     )
     for label, r in (("no clipping", plain), (f"clip at {config.clip:g}", clipped)):
         if r.diverged:
-            what = f"[red]diverged[/] at {r.message} — caught, training stopped"
+            what = f"[red]{r.status}[/] at {r.message} — caught, training stopped"
         else:
             first = r.curve[0][3] if r.curve else math.nan
             what = (

@@ -23,6 +23,7 @@ from rnnlab.commands.common import (
     print_json,
     real,
     threads,
+    user_text,
     whole,
 )
 from rnnlab.commands.data_options import MAX_BATCH, MAX_HIDDEN
@@ -332,7 +333,7 @@ def _print(task, results, plot: Path | None) -> None:
         f"on {c.eval_size} fixed sequences every {c.eval_every} steps"
     )
     if plot is not None:
-        console.print(f"Learning curves: {plot}")
+        console.print(f"Learning curves: {user_text(plot, None)}")
 
 
 def step_progress():

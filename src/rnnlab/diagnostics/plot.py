@@ -28,7 +28,7 @@ def plot_gradient_flow(flow: GradientFlow, title: str, path: Path, training=None
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    from rnnlab.report.plots import plain, save_png
+    from rnnlab.report.plots import plain, quiet_glyphs, save_png
 
     panels = 1 + (flow.gate is not None) + (training is not None)
     fig, axes = plt.subplots(panels, 1, figsize=(9, 3.6 * panels), squeeze=False)
@@ -50,7 +50,7 @@ def plot_gradient_flow(flow: GradientFlow, title: str, path: Path, training=None
     ax.set_yscale("log")
     ax.set_xlabel("lag k = T − t (steps back)")
     ax.set_ylabel("norm")
-    ax.set_title(plain(title), fontsize=9)
+    ax.set_title(plain(title, 160), fontsize=9)
     ax.legend(fontsize=7)
     if flow.gate is not None:
         ax = axes.pop(0)
@@ -76,7 +76,8 @@ def plot_gradient_flow(flow: GradientFlow, title: str, path: Path, training=None
         ax.set_ylabel("‖g‖ before clipping")
         ax.set_title("Exploding in practice: the gradient norm per step", fontsize=9)
         ax.legend(fontsize=7)
-    fig.tight_layout()
+    with quiet_glyphs():
+        fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_png(fig, path)

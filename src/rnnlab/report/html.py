@@ -11,6 +11,7 @@ import html
 import json
 from pathlib import Path
 
+from rnnlab.display import name, printable
 from rnnlab.errors import RnnlabError
 from rnnlab.forecast.experiment import SCORE_COLUMNS, ForecastResult
 from rnnlab.report.plots import plot_series, plot_skill, plot_test, plot_training
@@ -34,18 +35,20 @@ def write_text(path: Path, text: str) -> Path:
     return path
 
 
+def esc(text: str) -> str:
+    """Text for the page: HTML-escaped, control characters as escapes (HTML forbids them)."""
+    return html.escape(printable(text))
+
+
 def _table(head: list[str], rows: list[list[str]]) -> str:
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
-    )
+    th = "".join(f"<th>{esc(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
     return f"<table><tr>{th}</tr>{body}</table>"
 
 
 def render_html(result: ForecastResult, summary: dict, images: dict[str, str]) -> str:
     """The report page."""
     s, sp, cfg = result.series, result.split, result.config
-    esc = html.escape
     metrics = _table(list(SCORE_COLUMNS), [r.cells() for r in result.ranking()])
     when = summary["next_date"] or f"row {len(s) + 1}"
     nxt = _table(
@@ -69,9 +72,9 @@ def render_html(result: ForecastResult, summary: dict, images: dict[str, str]) -
     )
     w = cfg.window
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>rnnlab forecast: {esc(s.name)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>rnnlab forecast: {esc(name(s.name))}</title>
 <style>{CSS}</style></head><body>
-<h1>rnnlab forecast: {esc(s.name)}</h1>
+<h1>rnnlab forecast: {esc(name(s.name, 200))}</h1>
 <p>{len(s)} points, {esc(s.label(0))} … {esc(s.label(len(s) - 1))} ({esc(s.frequency)}).
 Chronological split: train {sp.n_train}, validation {sp.n_val}, test {sp.n_test}
 (test {esc(s.label(sp.val_end))} … {esc(s.label(len(s) - 1))}). Window {w.window},

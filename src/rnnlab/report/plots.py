@@ -9,10 +9,14 @@ skill.png      skill against persistence, one bar per model
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from rnnlab.display import NAME_LIMIT, name
 from rnnlab.forecast.experiment import ForecastResult
 
 ZOOM = 60  # test points in the zoomed panel
@@ -28,17 +32,30 @@ def _figure(*args, **kwargs):
     return plt, plt.subplots(*args, **kwargs)
 
 
-def plain(text: str) -> str:
-    """User text (a column name, a path) for matplotlib, shown as written: a ``$`` would start
-    mathtext, and ``$x^$`` would not parse."""
-    return text.replace("$", r"\$")
+def plain(text: str, limit: int = NAME_LIMIT) -> str:
+    """User text (a column name, a path) for matplotlib, shown as written: control characters
+    as escapes (matplotlib has no glyph for them), at most ``limit`` characters (a
+    2,000-character title made a 22354×18022 px PNG with ``bbox_inches="tight"``), and ``$``
+    escaped (it would start mathtext, and ``$x^$`` would not parse)."""
+    return name(text, limit).replace("$", r"\$")
+
+
+@contextmanager
+def quiet_glyphs() -> Iterator[None]:
+    """Drawing without matplotlib's "Glyph N (…) missing from font(s) DejaVu Sans" warnings:
+    a name in Chinese or with an emoji is drawn with boxes for the characters the font lacks,
+    and a successful run keeps stderr clean. Wrap every call that draws (savefig,
+    tight_layout)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"Glyph \d+ .* missing from font", UserWarning)
+        yield
 
 
 def save_png(fig, path: Path, **savefig) -> Path:
     """Write a figure atomically (:func:`rnnlab.atomic.replacing`)."""
     from rnnlab.atomic import replacing
 
-    with replacing(path) as tmp:
+    with replacing(path) as tmp, quiet_glyphs():
         fig.savefig(tmp, format="png", **{"dpi": 110, "bbox_inches": "tight", **savefig})
     return path
 
@@ -62,7 +79,7 @@ def plot_series(result: ForecastResult, path: Path) -> Path:
         if b > a:
             ax.axvspan(x[a], x[b - 1], color=color, alpha=0.12, label=f"{label} ({b - a})")
     ax.set_title(f"{plain(s.name)}: chronological split")
-    ax.set_ylabel(plain(s.column))
+    ax.set_ylabel(plain(s.column, 40))
     ax.legend(loc="upper left", fontsize=8)
     fig.autofmt_xdate()
     save_png(fig, path)
@@ -82,7 +99,7 @@ def plot_test(result: ForecastResult, path: Path) -> Path:
         ax.plot(x[sl], actual[sl], color="black", lw=1.6, label="actual")
         for r in result.ranking():
             ax.plot(x[sl], r.test_forecast[sl], lw=0.9, color=COLORS.get(r.name), label=r.name)
-        ax.set_ylabel(plain(result.series.column))
+        ax.set_ylabel(plain(result.series.column, 40))
     axes[0].set_title(f"Test part: one-step-ahead forecasts ({len(actual)} points)")
     if zoom:
         axes[1].set_title(f"The last {ZOOM} test points")

@@ -14,7 +14,7 @@ def plot_learning_curves(task: Task, results: list, path: Path) -> Path:
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    from rnnlab.report.plots import save_png
+    from rnnlab.report.plots import plain, save_png
 
     fig, ax = plt.subplots(figsize=(9, 4.5))
     for i, r in enumerate(results):
@@ -27,7 +27,7 @@ def plot_learning_curves(task: Task, results: list, path: Path) -> Path:
     ax.set_yscale("log")
     ax.set_xlabel("training step (a fresh batch each)")
     ax.set_ylabel("validation loss")
-    ax.set_title(task.describe(), fontsize=9)
+    ax.set_title(plain(task.describe(), 160), fontsize=9)
     ax.legend(fontsize=8)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
