@@ -82,7 +82,7 @@ def test_linear_ar_recovers_a_noiseless_ar2():
     )
     np.testing.assert_allclose(f.historical_forecasts(Series(x), 50), x[50:], rtol=1e-9)
     nxt = 0.5 * x[-1] + 0.3 * x[-2] + 1.0
-    assert f.predict(1, Series(x))[0] == pytest.approx(nxt, rel=1e-9)
+    assert f.predict(1, Series(x)).iloc[0] == pytest.approx(nxt, rel=1e-9)
 
 
 def _series(n=260, seed=0):
@@ -107,13 +107,14 @@ def test_conformance(name, target):
     assert np.all(np.isfinite(hist))
     for t in (230, 245, 259):
         one = f.predict(1, s.head(t))
-        assert one[0] == pytest.approx(hist[t - 230], rel=1e-5)
+        assert one.iloc[0] == pytest.approx(hist.iloc[t - 230], rel=1e-5)
     # Changing the future never changes a forecast of the past.
     future = Series(np.concatenate([s.values[:240], s.values[240:] * 3]), s.dates, name="x")
     np.testing.assert_allclose(f.historical_forecasts(future, 230)[:11], hist[:11], rtol=1e-6)
     two = f.predict(2, s)
-    fed = Series(np.append(s.values, two[0]), np.append(s.dates, s.next_dates(1)), name="fed")
-    assert two[1] == pytest.approx(f.predict(1, fed)[0], rel=1e-5)
+    fed = Series(np.append(s.values, two.iloc[0]), np.append(s.dates, s.next_dates(1)), name="fed")
+    assert two.iloc[1] == pytest.approx(f.predict(1, fed).iloc[0], rel=1e-5)
+    assert two.index[0] == s.next_dates(1)[0]  # indexed by the next dates
 
 
 def test_metrics_by_hand():

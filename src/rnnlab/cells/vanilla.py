@@ -42,6 +42,10 @@ class VanillaRNN(Recurrence):
         self.b = nn.Parameter(torch.empty(hidden_size))  # (H,)
         self.reset_parameters()
 
+    def extra_repr(self) -> str:
+        """``VanillaRNN(1, 32, nonlinearity=tanh)``."""
+        return f"{super().extra_repr()}, nonlinearity={self.nonlinearity}"
+
     def reset_parameters(self) -> None:
         """U(−1/√H, 1/√H) for every parameter, as nn.RNN does."""
         bound = 1.0 / math.sqrt(self.hidden_size)

@@ -1,46 +1,147 @@
 """What every forecaster does, in scikit-learn style, and the windowed pipeline most share.
 
-    f.fit(series, val_size=0)                 -> f        (learned state ends in ``_``)
-    f.predict(horizon=1, series=None)         -> (horizon,) levels after the end of ``series``
-                                                 (default: the fitted one), each step fed back
-    f.historical_forecasts(series, start)     -> (N − start,) one-step-ahead levels x̂_t for
-                                                 t = start … N−1, each from x_0 … x_{t−1} only
+    f = RecurrentForecaster(cell="gru", window=20)   # __init__ only stores its arguments
+    f.fit(data, val_size=0)                   -> f          (learned state ends in ``_``)
+    f.predict(horizon=1, data=None)           -> pd.Series  the next ``horizon`` levels after
+                                                            the end of ``data`` (default: the
+                                                            fitted data), each step fed back
+    f.historical_forecasts(data, start)       -> pd.Series  one-step-ahead levels x̂_t for
+                                                            t = start … N−1, each from
+                                                            x_0 … x_{t−1} only
 
-``val_size`` holds the last points of ``series`` out of fitting (the scaler and the weights
+``data`` is a pandas Series or DataFrame, a 1-D array or list, or an rnnlab
+:class:`~rnnlab.data.series.Series` (:mod:`rnnlab.forecast.inputs`). Forecasts are indexed by
+their dates (or positions N, N+1, … without dates) and named after the model. The NumPy paths
+the library itself runs on are ``_predict_values`` and ``_historical_values`` (rnnlab Series
+in, ndarray out); the public methods wrap them.
+
+``get_params``/``set_params``/``repr`` follow scikit-learn's rules (``sklearn.base.clone``
+works) without importing scikit-learn: the parameters are the arguments of ``__init__``.
+
+``val_size`` holds the last points of the data out of fitting (the scaler and the weights
 never see them); neural forecasters use them to stop early. With ``warm_start = True`` a fitted
 neural forecaster keeps its scaler and weights and trains on from them.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import numbers
+
 import numpy as np
+import pandas as pd
 
 from rnnlab.data.series import Series
 from rnnlab.data.windows import Preprocessor, WindowConfig
 from rnnlab.errors import RnnlabError
+from rnnlab.forecast.inputs import as_series, to_pandas
+
+_WINDOW = WindowConfig()  # the library's defaults, read by the keyword constructors
 
 
 class Forecaster:
-    """Base class: subclasses set ``name`` and implement the three methods."""
+    """Base class: subclasses set ``name`` and implement ``_fit``, ``_predict_values`` and
+    ``_historical_values`` (rnnlab Series in, ndarray out)."""
 
     name: str = "forecaster"
 
-    def fit(self, series: Series, val_size: int = 0, progress=None) -> Forecaster:
-        """Learn from ``series`` (its last ``val_size`` points only for validation)."""
+    # -- scikit-learn's estimator protocol -------------------------------------------------
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        """The arguments of ``__init__``: the parameters, in order."""
+        signature = inspect.signature(cls.__init__)
+        return [p.name for p in signature.parameters.values() if p.name != "self"]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The parameters by name (``deep`` is scikit-learn's: none of ours is an estimator)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params) -> Forecaster:
+        """Set parameters by name; returns ``self``. Takes effect at the next ``fit``."""
+        known = self._param_names()
+        for name, value in params.items():
+            if name not in known:
+                raise RnnlabError(
+                    f"{type(self).__name__} has no parameter {name!r}; it has {', '.join(known)}"
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        """``RecurrentForecaster(cell='gru', window=20)``: the parameters not at their default."""
+        defaults = inspect.signature(type(self).__init__).parameters
+        shown = []
+        for name, value in self.get_params().items():
+            default = defaults[name].default
+            if not _same(value, default):
+                shown.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    # -- the public API: pandas and NumPy in, pandas out ------------------------------------
+
+    def fit(
+        self,
+        data,
+        val_size: int = 0,
+        progress=None,
+        *,
+        column: str | None = None,
+        date_column: str | None = None,
+    ) -> Forecaster:
+        """Learn from ``data`` (its last ``val_size`` points only for validation).
+
+        ``column`` names the value column of a DataFrame (not needed for one value column);
+        ``date_column`` its date column (else the dates come from a DatetimeIndex, if any).
+        """
+        series = as_series(data, column, date_column)
+        self._validate()
+        self.input_columns_ = (column, date_column)  # for DataFrames given to predict later
+        self._fit(series, val_size, progress)
+        return self
+
+    def predict(self, horizon: int = 1, data=None) -> pd.Series:
+        """The next ``horizon`` levels after the end of ``data`` (default: the fitted data),
+        indexed by their dates (or positions)."""
+        series = self._data(data)
+        return to_pandas(self._predict_values(horizon, series), series, len(series), self.name)
+
+    def historical_forecasts(self, data, start: int) -> pd.Series:
+        """One-step-ahead forecasts x̂_t for t = start … N−1 from the actual past, indexed by
+        the dates (or positions) of those points."""
+        series = self._data(data)
+        return to_pandas(self._historical_values(series, start), series, start, self.name)
+
+    # -- what subclasses implement ---------------------------------------------------------
+
+    def _validate(self) -> None:
+        """Check the parameters (called by ``fit``); errors name the parameter."""
+
+    def _fit(self, series: Series, val_size: int, progress) -> None:
         raise NotImplementedError
 
-    def predict(self, horizon: int = 1, series: Series | None = None) -> np.ndarray:
-        """The next ``horizon`` levels after the end of ``series`` (default: the fitted one)."""
+    def _predict_values(self, horizon: int = 1, series: Series | None = None) -> np.ndarray:
+        """(horizon,) levels after the end of ``series`` (default: the fitted one)."""
         raise NotImplementedError
 
-    def historical_forecasts(self, series: Series, start: int) -> np.ndarray:
-        """One-step-ahead forecasts x̂_t for t = start … N−1 from the actual past."""
+    def _historical_values(self, series: Series, start: int) -> np.ndarray:
+        """(N − start,) one-step-ahead levels from the actual past."""
         raise NotImplementedError
 
     @property
     def min_history(self) -> int:
         """Points of history the forecaster needs before its first forecast."""
         return 1
+
+    def _data(self, data) -> Series:
+        """``data`` as a Series (a DataFrame read with the columns named at fit), or the
+        fitted series for None."""
+        if data is None:
+            return self._series(None)
+        if isinstance(data, pd.DataFrame):
+            return as_series(data, *getattr(self, "input_columns_", (None, None)))
+        return as_series(data)
 
     def _series(self, series: Series | None) -> Series:
         if series is None:
@@ -50,8 +151,10 @@ class Forecaster:
         return series
 
     def _check(self, n: int, start: int, horizon: int | None = None) -> None:
-        if horizon is not None and (not isinstance(horizon, int | np.integer) or horizon < 1):
-            raise RnnlabError(f"--horizon: must be a whole number >= 1, got {horizon!r}")
+        if horizon is not None and (
+            isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1
+        ):
+            raise RnnlabError(f"horizon: must be a whole number >= 1, got {horizon!r}")
         if start < self.min_history or start > n:
             raise RnnlabError(
                 f"{self.name}: needs {self.min_history} point(s) of history before its first "
@@ -59,20 +162,42 @@ class Forecaster:
             )
 
 
+def _same(value, default) -> bool:
+    """True when a parameter is at its default (arrays and configs compared by value)."""
+    if value is default:
+        return True
+    try:
+        return bool(type(value) is type(default) and value == default)
+    except (TypeError, ValueError):  # arrays: no single truth value
+        return False
+
+
 class WindowedForecaster(Forecaster):
     """Levels -> scaled model space -> inputs for target t -> ŝ_t -> level x̂_t.
 
-    Subclasses define ``_inputs(s, targets, dates)`` (model inputs for the target indices),
+    ``window`` W, ``target`` and ``scaler`` are :class:`~rnnlab.data.windows.WindowConfig`'s
+    fields (``window`` may also be a whole ``WindowConfig``, the older form, which then sets
+    ``target`` and ``scaler`` too). Subclasses define
+    ``_inputs(s, targets, dates)`` (model inputs for the target indices),
     ``_fit_scaled(X, y, X_val, y_val, progress)`` and ``_predict_scaled(X) -> (n,)``.
     """
 
-    def __init__(self, window: WindowConfig | None = None) -> None:
-        self.window = window
+    window: int | WindowConfig
+    target: str
+    scaler: str
 
     @property
     def config(self) -> WindowConfig:
-        """The window config (the default one when None was given)."""
-        return WindowConfig() if self.window is None else self.window
+        """The window config these parameters describe (checked: errors name the parameter);
+        ``window`` itself when it is a whole WindowConfig."""
+        if isinstance(self.window, WindowConfig):
+            return self.window
+        if self.window is None or isinstance(self.window, bool):
+            raise RnnlabError(f"window: must be a whole number >= 1, got {self.window!r}")
+        return named(WindowConfig, window=self.window, target=self.target, scaler=self.scaler)
+
+    def _validate(self) -> None:
+        self.config  # noqa: B018 (built to check it)
 
     @property
     def min_history(self) -> int:
@@ -92,7 +217,7 @@ class WindowedForecaster(Forecaster):
     def _dates(series: Series, targets: np.ndarray) -> np.ndarray | None:
         return None if series.dates is None else series.dates[targets]
 
-    def fit(self, series: Series, val_size: int = 0, progress=None) -> WindowedForecaster:
+    def _fit(self, series: Series, val_size: int, progress) -> None:
         """Fit the scaler on the training part, then the model on its windows."""
         n = len(series)
         n_train = n - val_size
@@ -113,9 +238,8 @@ class WindowedForecaster(Forecaster):
         X_val = self._inputs(s, val_t, self._dates(series, val_t))
         self.series_ = series  # before training: a checkpoint written during it names the data
         self._fit_scaled(X, s[train_t], X_val, s[val_t], progress)
-        return self
 
-    def historical_forecasts(self, series: Series, start: int) -> np.ndarray:
+    def _historical_values(self, series: Series, start: int) -> np.ndarray:
         """x̂_t = level(model(inputs from s_0 … s_{t−1})), for t = start … N−1."""
         self._check(len(series), start)
         s = self.preprocessor_.transform(series.values)
@@ -123,7 +247,7 @@ class WindowedForecaster(Forecaster):
         s_hat = self._predict_scaled(self._inputs(s, t, self._dates(series, t)))
         return self.preprocessor_.to_level(s_hat, series.values[t - 1])
 
-    def predict(self, horizon: int = 1, series: Series | None = None) -> np.ndarray:
+    def _predict_values(self, horizon: int = 1, series: Series | None = None) -> np.ndarray:
         """Recursive: predict x̂_{N}, append it as if observed, predict x̂_{N+1}, …"""
         series = self._series(series)
         self._check(len(series), len(series), horizon)
@@ -140,3 +264,61 @@ class WindowedForecaster(Forecaster):
             out[h] = float(self.preprocessor_.to_level(s_hat, levels[-1])[0])
             levels = [*levels[1:], out[h]]
         return out
+
+
+# The command-line flags the config classes name in their errors, and the parameters that set
+# them here: a Python caller is told about ``hidden_size``, not ``--hidden``.
+_FLAG_TO_PARAM = {
+    "--window": "window",
+    "--target": "target",
+    "--scaler": "scaler",
+    "--hidden": "hidden_size",
+    "--layers": "layers",
+    "--dropout": "dropout",
+    "--epochs": "epochs",
+    "--lr": "lr",
+    "--batch-size": "batch_size",
+    "--patience": "patience",
+    "--clip": "clip",
+    "--weight-decay": "weight_decay",
+}
+
+
+def named(config_class, **fields):
+    """``config_class(**fields)``, its errors naming this API's parameters, not CLI flags."""
+    _check_types(config_class, fields)
+    try:
+        return config_class(**fields)
+    except RnnlabError as exc:
+        message = str(exc)
+        flag, _, rest = message.partition(":")
+        if flag not in _FLAG_TO_PARAM:
+            raise
+        param = _FLAG_TO_PARAM[flag]
+        rest = rest.strip()
+        if rest.startswith("invalid value in"):  # TrainConfig's: the whole config follows
+            rest = f"invalid value {fields.get(_PARAM_TO_FIELD.get(param, param))!r}"
+        raise RnnlabError(f"{param}: {rest}") from None
+
+
+_PARAM_TO_FIELD = {"clip": "clip_norm", "cell": "kind"}
+
+
+def _check_types(config_class, fields: dict) -> None:
+    """Whole numbers where the config's default is one, numbers where it is a float (None
+    where the field allows it): a string or a bool is named here, not found by a comparison."""
+    params = {field: param for param, field in _PARAM_TO_FIELD.items()}
+    for f in dataclasses.fields(config_class):
+        if f.name not in fields or isinstance(f.default, bool):
+            continue
+        value, param = fields[f.name], params.get(f.name, f.name)
+        if value is None and "None" in str(f.type):
+            continue
+        if isinstance(f.default, int) and (
+            isinstance(value, bool) or not isinstance(value, numbers.Integral)
+        ):
+            raise RnnlabError(f"{param}: must be a whole number, got {value!r}")
+        if isinstance(f.default, float) and (
+            isinstance(value, bool) or not isinstance(value, numbers.Real)
+        ):
+            raise RnnlabError(f"{param}: must be a number, got {value!r}")

@@ -5,12 +5,13 @@
     linear            ŝ_t = β_0 + Σ_{i=1..W} β_i·s_{t−i}               least squares on the
                       same window and target mode as the neural nets (an AR(W) model)
 
->>> from rnnlab.data.series import Series
->>> x = Series(np.array([1.0, 2.0, 4.0, 8.0]))
+>>> x = [1.0, 2.0, 4.0, 8.0]
 >>> Persistence().fit(x).historical_forecasts(x, 1).tolist()
 [1.0, 2.0, 4.0]
->>> MovingAverage(k=2).fit(x).historical_forecasts(x, 2).tolist()
-[1.5, 3.0]
+>>> MovingAverage(k=2).fit(x).predict(2)
+4    6.0
+5    7.0
+Name: moving_average, dtype: float64
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from __future__ import annotations
 import numpy as np
 
 from rnnlab.data.series import Series
-from rnnlab.data.windows import windows
+from rnnlab.data.windows import WindowConfig, windows
 from rnnlab.errors import RnnlabError
-from rnnlab.forecast.base import Forecaster, WindowedForecaster
+from rnnlab.forecast.base import _WINDOW, Forecaster, WindowedForecaster
 
 
 class Persistence(Forecaster):
@@ -28,17 +29,19 @@ class Persistence(Forecaster):
 
     name = "persistence"
 
-    def fit(self, series: Series, val_size: int = 0, progress=None) -> Persistence:
+    def __init__(self) -> None:
+        pass  # no parameters
+
+    def _fit(self, series: Series, val_size: int, progress) -> None:
         """Nothing to learn; remembers the series for :meth:`predict`."""
         self.series_ = series
-        return self
 
-    def historical_forecasts(self, series: Series, start: int) -> np.ndarray:
+    def _historical_values(self, series: Series, start: int) -> np.ndarray:
         """x̂_t = x_{t−1} for t = start … N−1."""
         self._check(len(series), start)
         return series.values[start - 1 : -1].copy()
 
-    def predict(self, horizon: int = 1, series: Series | None = None) -> np.ndarray:
+    def _predict_values(self, horizon: int = 1, series: Series | None = None) -> np.ndarray:
         """The last value, ``horizon`` times."""
         series = self._series(series)
         self._check(len(series), len(series), horizon)
@@ -58,21 +61,22 @@ class MovingAverage(Forecaster):
         """k values."""
         return self.k
 
-    def fit(self, series: Series, val_size: int = 0, progress=None) -> MovingAverage:
-        """Nothing to learn; remembers the series for :meth:`predict`."""
-        if not isinstance(self.k, int) or self.k < 1:
-            raise RnnlabError(f"--ma-window: must be a whole number >= 1, got {self.k!r}")
-        self.series_ = series
-        return self
+    def _validate(self) -> None:
+        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
+            raise RnnlabError(f"k: must be a whole number >= 1, got {self.k!r}")
 
-    def historical_forecasts(self, series: Series, start: int) -> np.ndarray:
+    def _fit(self, series: Series, val_size: int, progress) -> None:
+        """Nothing to learn; remembers the series for :meth:`predict`."""
+        self.series_ = series
+
+    def _historical_values(self, series: Series, start: int) -> np.ndarray:
         """x̂_t = (c_t − c_{t−k}) / k with the running sum c_t = x_0 + … + x_{t−1}."""
         self._check(len(series), start)
         c = np.concatenate([[0.0], np.cumsum(series.values)])  # c[t] = Σ_{i<t} x_i
         t = np.arange(start, len(series))
         return (c[t] - c[t - self.k]) / self.k
 
-    def predict(self, horizon: int = 1, series: Series | None = None) -> np.ndarray:
+    def _predict_values(self, horizon: int = 1, series: Series | None = None) -> np.ndarray:
         """Recursive: each forecast joins the window of the next one."""
         series = self._series(series)
         self._check(len(series), len(series), horizon)
@@ -92,6 +96,16 @@ class LinearAR(WindowedForecaster):
     """
 
     name = "linear"
+
+    def __init__(
+        self,
+        window: int | WindowConfig = _WINDOW.window,
+        target: str = _WINDOW.target,
+        scaler: str = _WINDOW.scaler,
+    ) -> None:
+        self.window = window  # W, or a whole WindowConfig (then target and scaler come from it)
+        self.target = target
+        self.scaler = scaler
 
     def _inputs(self, s: np.ndarray, targets: np.ndarray, dates) -> np.ndarray:
         return windows(s, targets, self.config.window)  # (n, W)

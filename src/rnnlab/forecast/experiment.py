@@ -51,6 +51,7 @@ class ForecastConfig:
     test: float = 0.15  # fraction of the series for the final test
     ma_window: int = 7  # k of the moving-average baseline
     horizon: int = 1  # how many next values to predict after the end of the data
+    threads: int | None = 1  # torch threads while the neural models fit and predict; None: as is
 
 
 @dataclass
@@ -211,10 +212,10 @@ def run_forecast(
     for name in names:
         t0 = time.perf_counter()
         net = replace(config.net, cell_options=dict(config.cell_options.get(name, {})))
-        f = make_forecaster(name, window, net, config.train, config.ma_window)
+        f = make_forecaster(name, window, net, config.train, config.ma_window, config.threads)
         f.fit(seen, val_size=split.n_val, progress=None if progress is None else progress(name))
-        test_forecast = f.historical_forecasts(series, test_start)
-        next_values = f.predict(config.horizon, series)
+        test_forecast = f._historical_values(series, test_start)  # NumPy: the scoring's input
+        next_values = f._predict_values(config.horizon, series)
         forecasts[name] = (f, test_forecast, next_values, time.perf_counter() - t0)
     base_rmse = float(np.sqrt(np.mean((actual - forecasts["persistence"][1]) ** 2)))
     results, failed = {}, {}

@@ -35,24 +35,30 @@ def make_forecaster(
     net: NetConfig | None = None,
     train: TrainConfig | None = None,
     ma_window: int = 7,
+    threads: int | None = 1,
 ) -> Forecaster:
-    """A fresh forecaster; ``net.kind`` is replaced by ``name`` for the neural ones."""
+    """A fresh forecaster from the configs (None: the defaults), its parameters set one by one
+    (``net.kind`` is replaced by ``name`` for the neural ones); ``threads`` for the neural ones,
+    torch threads during fit and predict (None: leave torch's setting as it is)."""
     from dataclasses import replace
 
     from rnnlab.cells import cell_names
     from rnnlab.forecast.neural import MLPForecaster, RecurrentForecaster
 
+    window = WindowConfig() if window is None else window
     net = NetConfig() if net is None else net
     if name == "persistence":
         return Persistence()
     if name == "moving_average":
         return MovingAverage(k=ma_window)
     if name == "linear":
-        return LinearAR(window)
+        return LinearAR(window.window, target=window.target, scaler=window.scaler)
     if name == "mlp":
-        return MLPForecaster(replace(net, kind="mlp", cell_options={}), window, train)
+        return MLPForecaster.from_configs(net, window, train, threads=threads)
     if name in cell_names():
-        return RecurrentForecaster(replace(net, kind=name), window, train)
+        return RecurrentForecaster.from_configs(
+            replace(net, kind=name), window, train, threads=threads
+        )
     raise RnnlabError(f"unknown model {name!r}; choose from {', '.join(model_names())}")
 
 
