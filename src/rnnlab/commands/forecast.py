@@ -126,6 +126,7 @@ def _forecast(args: argparse.Namespace, models: tuple[str, ...], out: Path | Non
         test=args.test,
         ma_window=args.ma_window,
         horizon=args.horizon,
+        threads=args.threads,
     )
     with epoch_progress(enabled=True) as start:
         result = run_forecast(
