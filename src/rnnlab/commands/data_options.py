@@ -30,7 +30,9 @@ MAX_EPOCHS = 100_000  # far past any early stop here; a checkpoint is written ev
 
 
 def add_data_options(p: argparse.ArgumentParser, default_dataset: str | None) -> None:
-    """--dataset, --data, --column, --date-column, --fill."""
+    """--dataset, --data, --column, --date-column, --date-format, --dayfirst, --fill,
+    --max-bytes, --max-rows."""
+    from rnnlab.data.csvfile import MAX_BYTES, MAX_ROWS
     from rnnlab.data.series import FILLS
 
     g = p.add_argument_group("data")
@@ -50,9 +52,34 @@ def add_data_options(p: argparse.ArgumentParser, default_dataset: str | None) ->
         help="the CSV's date column (default: one named date, time, timestamp, …)",
     )
     g.add_argument(
+        "--date-format",
+        metavar="FORMAT",
+        help="how the CSV's dates are written, in strftime codes (e.g. %%d/%%m/%%Y); default: "
+        "ISO and other unambiguous forms, and day/month/year or month/day/year when the "
+        "dates themselves show which",
+    )
+    g.add_argument(
+        "--dayfirst",
+        action="store_true",
+        default=None,
+        help="read dates such as 01/02/2005 as day/month/year (1 February)",
+    )
+    g.add_argument(
         "--fill",
         choices=FILLS,
         help="missing values: carry the last one forward, or drop the rows (default: an error)",
+    )
+    g.add_argument(
+        "--max-bytes",
+        type=whole(1),
+        metavar="N",
+        help=f"refuse a CSV larger than N bytes (default {MAX_BYTES}: 1 GiB)",
+    )
+    g.add_argument(
+        "--max-rows",
+        type=whole(1),
+        metavar="N",
+        help=f"refuse a CSV with more than N data rows (default {MAX_ROWS:,})",
     )
 
 
@@ -65,9 +92,26 @@ def load_series(args: argparse.Namespace, default_dataset: str | None):
     if args.data is not None:
         if args.dataset is not None:
             raise RnnlabError("--data: give either --data FILE.csv or --dataset NAME, not both")
-        return _quick(args, load_csv(args.data, args.column, args.date_column, args.fill))
-    if args.date_column is not None:
-        raise RnnlabError("--date-column: only for --data FILE.csv (embedded data has its dates)")
+        limits = {
+            key: value
+            for key in ("max_bytes", "max_rows")
+            if (value := getattr(args, key, None)) is not None
+        }
+        series = load_csv(
+            args.data,
+            args.column,
+            args.date_column,
+            args.fill,
+            date_format=getattr(args, "date_format", None),
+            dayfirst=bool(getattr(args, "dayfirst", None)),
+            **limits,
+        )
+        return _quick(args, series)
+    for option in ("date_column", "date_format", "dayfirst", "max_bytes", "max_rows"):
+        if getattr(args, option, None) is not None:
+            flag = "--" + option.replace("_", "-")
+            why = " (embedded data has its dates)" if option.startswith("date") else ""
+            raise RnnlabError(f"{flag}: only for --data FILE.csv{why}")
     name = args.dataset or default_dataset
     if name is None:
         raise RnnlabError("no data: give --dataset NAME or --data FILE.csv")

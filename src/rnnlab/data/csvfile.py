@@ -18,19 +18,23 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
-import warnings
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from rnnlab.data.dates import MISSING, parse_dates
 from rnnlab.data.series import Series, build_series
 from rnnlab.errors import RnnlabError
 
-MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "#n/a", ".", "?"})
 DATE_NAMES = ("date", "datetime", "time", "timestamp", "day")
 _SEPARATORS = (",", ";", "\t", "|")
+MAX_BYTES = 2**30  # the most read of a file: 1 GiB (a pipe or /dev/zero never ends)
+MAX_ROWS = 10_000_000  # and of data rows (a million load in about 2 s)
+_HEAD = 65536  # bytes read first, to refuse a binary file before reading on
 _NOISE = str.maketrans("", "", " \u00a0\u202f'$€£¥_")  # spaces, ' and _ grouping, currency
 _GROUPED = {
     ",": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"),
@@ -74,9 +78,9 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
-def decode(raw: bytes, path: Path) -> str:
-    """The file's text: UTF-8 (with or without a byte-order mark), UTF-16/32 (with a mark, or
-    UTF-16 without one), else Windows-1252, else Latin-1. Binary data is an error."""
+def _encodings(raw: bytes, path: Path) -> list[str]:
+    """The encoding a byte-order mark or UTF-16's NULs name (none: try the usual ones); an
+    archive, or NUL bytes in anything but UTF-16/32, is an error."""
     for magic, what in _ARCHIVES.items():
         if raw.startswith(magic):
             raise RnnlabError(f"--data: {path}: the file is {what}")
@@ -86,6 +90,47 @@ def decode(raw: bytes, path: Path) -> str:
         if utf16 is None:
             raise RnnlabError(f"--data: {path}: holds NUL bytes: a binary file, not CSV text")
         encodings = [utf16]
+    return encodings
+
+
+def _size(n: int) -> str:
+    """Bytes for people: ``1 GiB``, ``512 KiB``, else ``10,000,000 bytes``."""
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size and n % size == 0:
+            return f"{n // size} {unit}"
+    return f"{n:,} bytes"
+
+
+def read_bytes(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
+    """The file's bytes, refused past ``max_bytes``: a regular file by its size before any read,
+    anything else (a pipe, a device) as soon as it passes the limit. Binary data is refused
+    from its first 64 KiB, so ``/dev/zero`` or ``/dev/urandom`` end at once."""
+    too_big = (
+        f"--data: {path}: more than {_size(max_bytes)}, the most rnnlab reads (raise the limit "
+        "with --max-bytes)"
+    )
+    try:
+        with path.open("rb") as fh:
+            info = os.fstat(fh.fileno())
+            if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
+                raise RnnlabError(too_big)
+            chunks = [fh.read(min(_HEAD, max_bytes + 1))]
+            _encodings(chunks[0], path)  # binary: refused before reading on
+            total = len(chunks[0])
+            while chunks[-1] and total <= max_bytes:  # a pipe may give less than asked
+                chunks.append(fh.read(min(2**24, max_bytes + 1 - total)))
+                total += len(chunks[-1])
+    except OSError as exc:
+        raise RnnlabError(f"--data: {path}: cannot read it ({exc.strerror})") from None
+    if total > max_bytes:
+        raise RnnlabError(too_big)
+    return b"".join(chunks)
+
+
+def decode(raw: bytes, path: Path) -> str:
+    """The file's text: UTF-8 (with or without a byte-order mark), UTF-16/32 (with a mark, or
+    UTF-16 without one), else Windows-1252, else Latin-1. Binary data is an error."""
+    encodings = _encodings(raw, path)
     for enc in encodings or ["utf-8", "cp1252", "latin-1"]:
         try:
             text = raw.decode(enc)
@@ -100,17 +145,19 @@ def decode(raw: bytes, path: Path) -> str:
     return text
 
 
-def read_table(path: Path) -> tuple[list[str], list[list[str]], list[int], str]:
-    """Header, rows of strings, each row's line number in the file, and the separator."""
+def read_table(
+    path: Path, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
+) -> tuple[list[str], list[list[str]], list[int], str]:
+    """Header, rows of strings, each row's line number in the file, and the separator.
+
+    A row with more fields than the header is an error unless the extra fields are empty (a
+    spreadsheet's trailing separators): its values would belong to no column.
+    """
     if not path.exists():
         raise RnnlabError(f"--data: {path}: no such file")
     if path.is_dir():
         raise RnnlabError(f"--data: {path}: is a directory, not a CSV file")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise RnnlabError(f"--data: {path}: cannot read it ({exc.strerror})") from None
-    text = decode(raw, path)
+    text = decode(read_bytes(path, max_bytes), path)
     if not text.strip():
         raise RnnlabError(f"--data: {path}: the file is empty")
     sep = sniff_separator(next(line for line in io.StringIO(text) if line.strip()))
@@ -125,6 +172,17 @@ def read_table(path: Path) -> tuple[list[str], list[list[str]], list[int], str]:
             if header is None:
                 header = [f.strip() for f in fields]
                 continue
+            if len(fields) > len(header) and "".join(fields[len(header) :]).strip():
+                raise RnnlabError(
+                    f"{path}, line {reader.line_num}: {len(fields)} fields but the header has "
+                    f"{len(header)}, so {fields[len(header)].strip()!r} would belong to no column "
+                    f"(a value with an unquoted {sep!r} in it?)"
+                )
+            if len(rows) == max_rows:
+                raise RnnlabError(
+                    f"--data: {path}: more than {max_rows:,} data rows, the most rnnlab reads "
+                    "(raise the limit with --max-rows)"
+                )
             rows.append(fields)
             numbers.append(reader.line_num)
     except csv.Error as exc:
@@ -175,43 +233,30 @@ def parse_numbers(cells: list[str], where: Callable[[int], str], sep: str) -> np
     return out
 
 
-def parse_dates(cells: list[str], where: Callable[[int], str]) -> np.ndarray:
-    """Strings -> datetime64[ns] (UTC, time zones removed); NaT where empty."""
-    import pandas as pd
-
-    text = pd.Series([c.strip() for c in cells], dtype=object)
-    empty = text.str.lower().isin(MISSING).to_numpy()
-    with warnings.catch_warnings():  # "Could not infer format": the cells are checked below
-        warnings.simplefilter("ignore", UserWarning)
-        try:
-            parsed = pd.to_datetime(text.where(~empty), errors="coerce", utc=True)
-        except (ValueError, TypeError, OverflowError):
-            parsed = pd.to_datetime(text.where(~empty), errors="coerce", utc=True, format="mixed")
-    dates = parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
-    bad = np.flatnonzero(np.isnat(dates) & ~empty)
-    if bad.size:
-        i = int(bad[0])
-        good = np.flatnonzero(~np.isnat(dates))
-        hint = f" (rows before it look like {cells[int(good[0])].strip()!r})" if good.size else ""
-        raise RnnlabError(f"{where(i)}: {cells[i].strip()!r} is not a date{hint}")
-    return dates
-
-
 def load_csv(
     path: str | Path,
     column: str | None = None,
     date_column: str | None = None,
     fill: str | None = None,
+    *,
+    date_format: str | None = None,
+    dayfirst: bool = False,
+    max_bytes: int = MAX_BYTES,
+    max_rows: int = MAX_ROWS,
 ) -> Series:
     """Read one numeric column (and optionally a date column) of a CSV file into a Series.
 
     Without ``column``, the one column besides the date is taken; without ``date_column``, a
     column named date, datetime, time, timestamp or day (any case) is taken as the dates.
+    ``date_format`` (strftime) or ``dayfirst`` say how to read the dates (see
+    :mod:`rnnlab.data.dates`); more than ``max_bytes`` bytes or ``max_rows`` rows is an error.
     """
     path = Path(path)
     column = None if column is None else column.strip()  # as the header's names are
     date_column = None if date_column is None else date_column.strip()
-    header, rows, lines, sep = read_table(path)
+    if date_format is not None and dayfirst:
+        raise RnnlabError("--dayfirst: not with --date-format (the format says where the day is)")
+    header, rows, lines, sep = read_table(path, max_bytes, max_rows)
     listing = ", ".join(repr(h) for h in header)
     if date_column is None:
         date_column = next((h for h in header if h.lower() in DATE_NAMES), None)
@@ -250,7 +295,16 @@ def load_csv(
     dates = None
     if date_column is not None:
         dates = parse_dates(
-            cells(date_column), lambda i: f"{path}, line {lines[i]}, column {date_column!r}"
+            cells(date_column),
+            lambda i: f"{path}, line {lines[i]}, column {date_column!r}",
+            date_format,
+            dayfirst,
+        )
+    elif date_format is not None or dayfirst:
+        option = "--date-format" if date_format is not None else "--dayfirst"
+        raise RnnlabError(
+            f"{option}: {path} has no date column (name it with --date-column); its columns: "
+            f"{listing}"
         )
     return build_series(
         values,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnnlab.data.dates import to_ns
 from rnnlab.errors import RnnlabError
 
 FILLS = ("ffill", "drop")
@@ -62,7 +63,7 @@ class Series:
             raise RnnlabError(f"{self.name}: value {values[i]:g} at row {i + 1} {_TOO_BIG}")
         object.__setattr__(self, "values", values)
         if self.dates is not None:
-            dates = np.asarray(self.dates, dtype="datetime64[ns]")
+            dates = to_ns(np.asarray(self.dates), lambda i: f"{self.name}: row {i + 1}")
             if dates.shape != values.shape:
                 raise RnnlabError(f"{self.name}: {dates.size} dates for {values.size} values")
             if dates.size > 1 and not np.all(dates[1:] > dates[:-1]):
@@ -143,18 +144,32 @@ def _offset(dates: np.ndarray):
 
 def next_dates(dates: np.ndarray, n: int) -> np.ndarray:
     """Continue ``dates`` by ``n`` steps: pandas' inferred frequency, business days for trading
-    data (weekdays, holidays skipped in the past), else the median gap."""
+    data (weekdays, holidays skipped in the past), else the median gap.
+
+    Returns ``datetime64[us]``: the next dates may pass 2262-04-11, where ``datetime64[ns]``
+    (the series' own dates) ends; microseconds reach the year 294246.
+    """
     import pandas as pd
 
     last = pd.Timestamp(dates[-1])
     offset = _offset(dates)
+    too_far = (
+        f"the next {n} date(s) after {format_date(dates[-1])} pass the year 294246, the last "
+        "that numpy's datetime64[us] holds; ask for fewer (--horizon)"
+    )
     if offset is not None:
-        out = pd.date_range(last, periods=n + 1, freq=offset)[1:]
-        return out.values.astype("datetime64[ns]")
-    gaps = np.diff(dates.astype(np.int64))
-    step = np.int64(np.median(gaps)) if gaps.size else np.int64(86_400 * 10**9)
-    start = np.int64(dates[-1].astype(np.int64))
-    return (start + step * np.arange(1, n + 1, dtype=np.int64)).astype("datetime64[ns]")
+        try:
+            out = pd.date_range(last.as_unit("us"), periods=n + 1, freq=offset, unit="us")[1:]
+        except (OverflowError, ValueError):  # pandas' OutOfBoundsDatetime is a ValueError
+            raise RnnlabError(too_far) from None
+        return out.values.astype("datetime64[us]")
+    gaps = np.diff(dates.astype("datetime64[ns]").astype(np.int64))
+    step = int(np.median(gaps)) if gaps.size else 86_400 * 10**9  # ns
+    start = int(dates[-1].astype("datetime64[ns]").astype(np.int64))
+    us = [(start + step * k) // 1000 for k in range(1, n + 1)]  # Python ints: no overflow
+    if us[-1] > np.iinfo(np.int64).max:
+        raise RnnlabError(too_far)
+    return np.array(us, dtype=np.int64).astype("datetime64[us]")
 
 
 def describe_frequency(dates: np.ndarray) -> str:
@@ -206,7 +221,7 @@ def build_series(
     if big.size:
         raise RnnlabError(f"{row(int(big[0]))}, {where}: {x[big[0]]:g} {_TOO_BIG}")
     if dates is not None:
-        dates = np.asarray(dates, dtype="datetime64[ns]")
+        dates = to_ns(np.asarray(dates), row)
         nat = np.flatnonzero(np.isnat(dates))
         if nat.size:
             raise RnnlabError(f"{row(int(nat[0]))}: the date in {date_column!r} is missing")
