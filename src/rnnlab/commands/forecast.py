@@ -28,7 +28,6 @@ from rnnlab.commands.data_options import (
     window_config,
 )
 from rnnlab.data.sources import DEFAULT_DATASET
-from rnnlab.outdir import directory
 
 DEFAULT_OUT = Path("out") / "forecast"
 
@@ -73,7 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_train_options(p)
     p.add_argument(
         "--out",
-        type=directory,
+        type=Path,
         default=DEFAULT_OUT,
         help=f"directory for report.html, the plots and metrics.json (default {DEFAULT_OUT})",
     )
@@ -95,23 +94,11 @@ def _models(text: str | None) -> tuple[str, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Hold the report's directory (unless --no-report) for the whole run, and run."""
-    from contextlib import nullcontext
-
-    from rnnlab.outdir import claim_out
-
-    models = _models(args.models)  # check the cheap things before the lock and torch
-    # a second run on the same --out is refused now, not after its minutes of training
-    claim = nullcontext(None) if args.no_report else claim_out(args.out, "--out", "the report in")
-    with claim as out:
-        return _forecast(args, models, out)
-
-
-def _forecast(args: argparse.Namespace, models: tuple[str, ...], out: Path | None) -> int:
-    """Load, fit, score, predict, report (into ``out``, unless it is None)."""
+    """Load, fit, score, predict, report."""
     from rnnlab.forecast.experiment import ForecastConfig, run_forecast
     from rnnlab.forecast.models import is_neural
 
+    models = _models(args.models)  # check the cheap things before importing torch
     series = load_series(args, DEFAULT_DATASET)
     set_threads(args)
     net = net_config(args)
@@ -126,7 +113,6 @@ def _forecast(args: argparse.Namespace, models: tuple[str, ...], out: Path | Non
         test=args.test,
         ma_window=args.ma_window,
         horizon=args.horizon,
-        threads=args.threads,
     )
     with epoch_progress(enabled=True) as start:
         result = run_forecast(
@@ -135,12 +121,12 @@ def _forecast(args: argparse.Namespace, models: tuple[str, ...], out: Path | Non
             progress=lambda name: start(name, config.train.epochs) if is_neural(name) else None,
         )
     report = None
-    if out is not None:
+    if not args.no_report:
         from rnnlab.atomic import write_errors
         from rnnlab.report import write_report
 
-        with write_errors("--out", "the report in", out):  # disk full, no permission
-            report = write_report(result, out)
+        with write_errors("--out", "the report in", args.out):  # disk full, no permission
+            report = write_report(result, args.out)
     summary = result.to_dict()
     summary["report"] = None if report is None else str(report)
     if args.json:
