@@ -30,6 +30,7 @@ from torch import Tensor, nn
 
 from rnnlab.errors import RnnlabError, check_options
 from rnnlab.forecast import distributed
+from rnnlab.stepper import Stepper
 
 
 @dataclass(frozen=True)
@@ -258,38 +259,20 @@ def train(
         from torch.nn.parallel import DistributedDataParallel
 
         net = DistributedDataParallel(module, device_ids=None if dev.type == "cpu" else [dev])
+    stepper = Stepper(params, optimizer, history, clip=config.clip_norm)
     start, seconds = time.perf_counter(), history.seconds
     module.train()
-    before_last_step: list[Tensor] | None = None  # the weights one step back (finite loss)
     for epoch in range(done + 1, config.epochs + 1):
         epoch_losses = []
         for step, idx in enumerate(_batches(len(y), config.batch_size, generator), start=1):
-            optimizer.zero_grad(set_to_none=True)
-            loss, value = _batch_loss(net, X, y, idx, rank, size)
-            if not math.isfinite(value):  # these weights fail: go back one step
-                if before_last_step is not None:
-                    with torch.no_grad():
-                        for p, saved in zip(params, before_last_step, strict=True):
-                            p.copy_(saved)
+            halt = stepper.step(lambda idx=idx: _batch_loss(net, X, y, idx, rank, size))
+            if halt is not None:
                 history.status = "diverged"
-                history.message = _diverged_message("loss", epoch, step, None, config.clip_norm)
+                history.message = _diverged_message(
+                    halt.kind, epoch, step, halt.norm, config.clip_norm
+                )
                 break
-            loss.backward()
-            if config.clip_norm is not None:  # returns ‖g‖ before it rescales g
-                norm = float(torch.nn.utils.clip_grad_norm_(params, config.clip_norm))
-            else:
-                grads = [p.grad for p in params if p.grad is not None]
-                norm = float(torch.nn.utils.get_total_norm(grads))
-            history.step_loss.append(value)
-            history.grad_norm.append(norm)
-            history.clipped.append(config.clip_norm is not None and norm > config.clip_norm)
-            if not math.isfinite(norm):  # a finite loss but no usable step: keep these weights
-                history.status = "diverged"
-                history.message = _diverged_message("gradient", epoch, step, norm, config.clip_norm)
-                break
-            before_last_step = [p.detach().clone() for p in params]
-            optimizer.step()
-            epoch_losses.append(value)
+            epoch_losses.append(history.step_loss[-1])
         if history.diverged:
             break
         history.train_loss.append(sum(epoch_losses) / len(epoch_losses))

@@ -36,6 +36,7 @@ import torch
 
 from rnnlab.diagnostics.clipping import ClipStats
 from rnnlab.errors import check_options
+from rnnlab.stepper import Stepper, Stop
 from rnnlab.tasks.base import Task
 from rnnlab.tasks.model import TaskNet, build_cell
 
@@ -119,6 +120,8 @@ class RunResult:
     seconds: float = 0.0
     curve: list[tuple[int, float, float, float]] = field(default_factory=list)
     grad_norm: list[float] = field(default_factory=list)  # per step, before clipping
+    clipped: list[bool] = field(default_factory=list)  # per step, did the clip fire
+    step_loss: list[float] = field(default_factory=list)  # per step, the batch's loss
     net: TaskNet | None = field(default=None, repr=False)  # the trained network
 
     @property
@@ -156,6 +159,18 @@ def evaluate(net: TaskNet, task: Task, data: tuple, chunk: int = 250) -> float:
     return total / len(x)
 
 
+def _stop_message(halt: Stop, step: int, factor: float | None) -> str:
+    if halt.kind == "loss":
+        return f"step {step}: the loss became {halt.loss}"
+    if halt.kind == "gradient":
+        return f"step {step}: the gradient norm became {halt.norm} (loss {halt.loss:.3g})"
+    norm, first = halt.norm or math.nan, halt.first or math.nan
+    return (
+        f"step {step}: ‖g‖ = {norm:.3g}, {norm / first:.3g}× the first step's {first:.3g} "
+        f"(the criterion: more than {factor:g}×)"
+    )
+
+
 def run_task(
     task: Task, config: RunConfig, progress: Callable[[Progress], None] | None = None
 ) -> RunResult:
@@ -186,47 +201,23 @@ def run_task(
 
     net.train()
     step = 0
-    saved: list[torch.Tensor] | None = None  # the weights before the last step
+    stepper = Stepper(params, optimizer, result, config.clip, config.explode_factor)
 
-    def undo_last_step() -> None:
-        if saved is not None:
-            with torch.no_grad():
-                for p, s in zip(params, saved, strict=True):
-                    p.copy_(s)
+    def batch_loss() -> tuple[torch.Tensor, float]:
+        x, y = task.batch(config.batch_size, batches)
+        loss = task.loss(net(x), y)
+        return loss, float(loss.detach())
 
     while step < config.max_steps:
         if time.perf_counter() - start > config.budget:
             result.status = "budget"
             break
-        x, y = task.batch(config.batch_size, batches)
-        loss = task.loss(net(x), y)
-        value = float(loss.detach())
-        if not math.isfinite(value):  # the last step made these weights fail: undo it
-            undo_last_step()
-            result.status = "diverged"
-            result.message = f"step {step + 1}: the loss became {value}"
+        halt = stepper.step(batch_loss)
+        if halt is not None:
+            result.status = halt.status
+            result.message = _stop_message(halt, step + 1, config.explode_factor)
             break
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if config.clip is not None:  # returns ‖g‖ before it rescales g
-            norm = float(torch.nn.utils.clip_grad_norm_(params, config.clip))
-        else:
-            norm = float(torch.nn.utils.get_total_norm([p.grad for p in params]))
-        result.grad_norm.append(norm)
-        if not math.isfinite(norm):  # no usable step: these weights stay
-            result.status = "diverged"
-            result.message = f"step {step + 1}: the gradient norm became {norm} (loss {value:.3g})"
-            break
-        first = result.grad_norm[0]
-        if config.explode_factor is not None and 0 < first * config.explode_factor < norm:
-            result.status = "exploded"  # ‖g_k‖ > factor · ‖g_1‖: no step is taken with it
-            result.message = (
-                f"step {step + 1}: ‖g‖ = {norm:.3g}, {norm / first:.3g}× the first step's "
-                f"{first:.3g} (the criterion: more than {config.explode_factor:g}×)"
-            )
-            break
-        saved = [p.detach().clone() for p in params]
-        optimizer.step()
+        value = result.step_loss[-1]
         step += 1
         since_eval.append(value)
         val_loss = validate(step) if step % config.eval_every == 0 else None
@@ -234,7 +225,7 @@ def run_task(
             elapsed = time.perf_counter() - start
             progress(Progress(step, config.max_steps, elapsed, config.budget, value, last_val))
         if val_loss is not None and not math.isfinite(val_loss):
-            undo_last_step()
+            stepper.undo()
             result.status = "diverged"
             result.message = f"step {step}: the validation loss became {val_loss}"
             result.curve.pop()
