@@ -113,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         test=args.test,
         ma_window=args.ma_window,
         horizon=args.horizon,
+        threads=args.threads,
     )
     with epoch_progress(enabled=True) as start:
         result = run_forecast(

@@ -215,6 +215,8 @@ def _train(args: argparse.Namespace, main: bool) -> int:
     elif args.resume is not None and args.data is None and args.dataset is None:
         _data_from_checkpoint(args, f.checkpoint_["data"])
     set_threads(args)
+    if isinstance(f, NeuralForecaster):
+        f.threads = args.threads  # fit keeps torch at --threads (the library's default is 1)
     series = load_series(args, DEFAULT_DATASET)
     if not 0 <= args.val < 0.9:
         raise RnnlabError(f"--val: must be in [0, 0.9), got {args.val}")
