@@ -1,9 +1,10 @@
 """The Triton minGRU/minLSTM kernel (path="triton") against the step loop.
 
 On a machine with CUDA the kernels are compiled and run on the GPU; without one they run in
-Triton's interpreter (TRITON_INTERPRET=1, set for this module's tests only) on CPU tensors, on
-small tiles (8 time steps × 4 hidden units, carry scans of 2 chunks) so that every pass and
-boundary is crossed in a few seconds. The reference is the loop in float64; tolerances:
+Triton's interpreter (TRITON_INTERPRET=1, set for this module's tests only) on CPU tensors.
+Either way on small tiles (8 time steps × 4 hidden units, carry scans of 2 chunks), so that
+every pass and boundary is crossed on small shapes (and few variants are compiled on a GPU);
+one test runs the default tiles. The reference is the loop in float64; tolerances:
 
     float64   1e-12 of the largest value (seen: ≤ 1e-15; the scan only reassociates products)
     float32   1e-5  (seen: ≤ 6e-7; a ∈ (0, 1), so rounding errors do not grow along T)
@@ -36,7 +37,7 @@ KINDS = ["mingru", "minlstm"]
 
 
 @pytest.fixture(scope="module")
-def tm():
+def tm_and_tuning():
     """rnnlab.kernels.triton_minimal, compiled on a GPU or interpreted on the CPU; TUNING and
     TRITON_INTERPRET given back afterwards."""
     env = pytest.MonkeyPatch()
@@ -49,12 +50,22 @@ def tm():
     if isinstance(TM._local, InterpretedFunction) == CUDA:  # imported earlier in the other mode
         TM = importlib.reload(TM)
     saved = dict(TM.TUNING)
-    if not CUDA:
-        TM.TUNING.update(chunk=8, block_h=4, block_c=2)
-    yield TM
+    TM.TUNING.update(chunk=8, block_h=4, block_c=2)
+    yield TM, saved
     TM.TUNING.clear()
     TM.TUNING.update(saved)
     env.undo()
+
+
+@pytest.fixture
+def tm(tm_and_tuning):
+    return tm_and_tuning[0]
+
+
+@pytest.fixture
+def saved_tuning(tm_and_tuning):
+    """The module's own tile sizes (the fixture runs the tests on small ones)."""
+    return tm_and_tuning[1]
 
 
 def _case(name, B, T, I, H, h0, dtype, seed=0):
@@ -124,6 +135,14 @@ def test_float32_several_hidden_blocks(tm, name):
 @pytest.mark.parametrize("name", KINDS)
 def test_bfloat16_accumulates_in_float32(tm, name):
     _compare(name, 1, _chunk(tm) + 3, 1, 8, "random", torch.bfloat16, 3e-2)
+
+
+def test_default_tiles(tm, monkeypatch, saved_tuning):
+    """The tiles the GPU runs: several chunks and two hidden blocks, partial at both ends."""
+    for k, v in saved_tuning.items():
+        monkeypatch.setitem(tm.TUNING, k, v)
+    C, BH = tm.TUNING["chunk"], tm.TUNING["block_h"]
+    _compare("mingru", 1, 2 * C + 5, 1, BH + 3, "random", torch.float32, 1e-5)
 
 
 def test_carry_pass_over_several_tiles_of_chunks(tm, monkeypatch):

@@ -47,7 +47,7 @@ import triton.language as tl
 from torch import Tensor
 
 # Tile sizes; module-level so that a sweep (scripts/gpu_check.sh) or a test can change them.
-TUNING = {"chunk": 64, "block_h": 32, "block_c": 64, "num_warps": 4}
+TUNING = {"chunk": 32, "block_h": 32, "block_c": 64, "num_warps": 4}
 
 
 # ---- device helpers ---------------------------------------------------------------------------
