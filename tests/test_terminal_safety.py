@@ -203,3 +203,32 @@ def test_out_of_memory_says_what_failed_and_where(monkeypatch, cli_here, user_er
         user_error(r, f"out of memory: an allocation of {size} failed (in ")
         assert r.err.endswith("called from rnnlab.commands.walkthrough.run)\n")
         assert "try smaller sizes" not in r.err
+
+
+def test_every_option_that_takes_a_value_takes_a_negative_number():
+    """Parsing only (nothing runs): `-1e3`, `-3,1`, `-.5` and `-inf` reach every option's own
+    type check, on every command; none is mistaken for an option."""
+    import argparse
+
+    from rnnlab.cli import build_parser
+    from rnnlab.errors import RnnlabError
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    tried, refused = 0, []
+    for command, p in sub.choices.items():
+        for action in p._actions:
+            if not action.option_strings or action.nargs == 0 or action.choices is not None:
+                continue
+            for value in ("-1e3", "-3,1", "-.5", "-inf"):
+                try:
+                    args = parser.parse_args([command, action.option_strings[0], value])
+                except RnnlabError as exc:
+                    refused.append(str(exc))
+                    continue
+                got = getattr(args, action.dest)
+                assert str(got) == value or isinstance(got, float | int), (command, action, got)
+                tried += 1
+    assert tried > 40  # options that keep the text or took the number
+    assert len(refused) > 100  # by the option's own check: "must be at least 1, got -1e3"
+    assert not [m for m in refused if "expected one argument" in m]
