@@ -27,20 +27,27 @@ MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "#n/a", ".", "
 EARLIEST = np.datetime64(np.iinfo(np.int64).min + 1, "ns")  # (the minimum int64 is NaT)
 LATEST = np.datetime64(np.iinfo(np.int64).max, "ns")
 RANGE = "1677-09-21 00:12 … 2262-04-11 23:47"
+_NS_PER = {"W": 604_800 * 10**9, "D": 86_400 * 10**9, "h": 3_600 * 10**9, "m": 60 * 10**9,
+           "s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}  # fmt: skip
 # A/B/YEAR, then optionally a time of day: "31/01/2021", "01.02.2005", "1-2-05 10:30".
 _NUMERIC = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?=$|[ T])(.*)$")
 
 
 def outside_ns(dates: np.ndarray) -> np.ndarray:
     """A mask (N,) bool: the dates, in any datetime64 unit, that ``datetime64[ns]`` cannot hold
-    (NaT is not outside)."""
+    (NaT is not outside). Compared as whole numbers of the dates' own unit: numpy's casts wrap
+    around (and its floor near the int64 minimum overflows)."""
     d = np.asarray(dates)
-    unit, _ = np.datetime_data(d.dtype)
-    if unit in ("ns", "ps", "fs", "as"):
-        return np.zeros(d.shape, dtype=bool)  # finer units span less than ns does
-    with np.errstate(over="ignore"):
-        back = d.astype("datetime64[ns]").astype(d.dtype)  # exact unless the int64 wrapped
-    return (back != d) & ~np.isnat(d)
+    unit, count = np.datetime_data(d.dtype)
+    if unit in ("Y", "M"):  # calendar units: to days first (exact)
+        d = d.astype("datetime64[D]")
+        unit, count = "D", 1
+    if unit not in _NS_PER:  # ps, fs, as span less than ns does
+        return np.zeros(d.shape, dtype=bool)
+    k = _NS_PER[unit] * count
+    lowest, highest = -((2**63 - 1) // k), (2**63 - 1) // k  # ceil(-(2^63-1)/k), floor(…)
+    v = d.view(np.int64)
+    return ((v < lowest) | (v > highest)) & ~np.isnat(d)
 
 
 def to_ns(dates: np.ndarray, where: Callable[[int], str]) -> np.ndarray:
@@ -67,7 +74,8 @@ def dates_from_text(texts: list[str]) -> np.ndarray:
     itself would wrap it around)."""
     seconds = np.array(texts, dtype="datetime64[s]")  # ± 2.9e11 years: no wrap
     exact = np.array(texts, dtype="datetime64[ns]")  # may wrap: compared just below
-    wrapped = np.flatnonzero(exact.astype("datetime64[s]") != seconds)
+    same = np.floor_divide(exact.view(np.int64), 10**9) == seconds.view(np.int64)
+    wrapped = np.flatnonzero(~same & ~np.isnat(seconds))
     if wrapped.size:
         raise ValueError(f"{texts[int(wrapped[0])]!r} {_OUTSIDE}")
     return exact
@@ -110,7 +118,8 @@ def _order(
             return False  # 05/05/2021: both orders give the same dates
         i = int(index[differ[0]])
         m = matches[i]
-        fmt = "%m{0}%d{0}%Y".format(m.group(2)) if len(m.group(4)) == 4 else "%m{0}%d{0}%y"
+        sep, year = m.group(2), "%Y" if len(m.group(4)) == 4 else "%y"
+        fmt = f"%m{sep}%d{sep}{year}"
         raise RnnlabError(
             f"{where(i)}: {cells[i].strip()!r} reads as {_iso(m, True)[:10]} (day first) or "
             f"{_iso(m, False)[:10]} (month first), and every date in the column reads both "
