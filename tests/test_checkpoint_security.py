@@ -3,6 +3,7 @@ and never allocates more than the weights file holds."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -57,10 +58,18 @@ def edit_config(path: Path, edit) -> None:
     (path / "config.json").write_text(json.dumps(config))
 
 
+def rehash(path: Path, name: str) -> None:
+    """Record ``name``'s new SHA-256 in config.json, as a tamperer who edits both would: the
+    checks below the hash must still hold."""
+    digest = hashlib.sha256((path / name).read_bytes()).hexdigest()
+    edit_config(path, lambda c: c["sha256"].update({name: digest}))
+
+
 def edit_weights(path: Path, edit) -> None:
     weights = load_file(str(path / "model.safetensors"))
     edit(weights)
     save_file(weights, str(path / "model.safetensors"))
+    rehash(path, "model.safetensors")
 
 
 def refused(path: Path, *needles: str) -> str:

@@ -43,10 +43,12 @@ def test_round_trip_same_predictions(tmp_path, name, net):
     f = _fit(name, **net)
     path = save_checkpoint(f, tmp_path / "ckpt")
     files = ["config.json", "model.safetensors"] + (
-        [] if name == "linear" else ["optimizer.safetensors"]
+        [] if name == "linear" else ["optimizer.safetensors", "timing.json"]
     )
     assert sorted(p.name for p in path.iterdir()) == files
     g = load_checkpoint(path)
+    if name != "linear":  # the seconds measured, in timing.json, come back
+        assert g.history_.seconds == round(f.history_.seconds, 3)
     s = _series()
     np.testing.assert_allclose(g.predict(5), f.predict(5), rtol=1e-12)
     np.testing.assert_allclose(

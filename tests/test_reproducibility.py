@@ -49,6 +49,11 @@ def test_train_twice_with_the_same_seed(tmp_path, cli_here):
         load_file(str(tmp_path / "b" / "model.safetensors")),
     )
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    # the files that define the model, byte for byte; only the measured seconds differ
+    files = ["config.json", "model.safetensors", "optimizer.safetensors", "timing.json"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == files
+    for name in files[:-1]:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     r = cli_here(*TRAIN, "--seed", "12", "--out", str(tmp_path / "c"))  # the seed matters
     assert r.code == 0, r.err
     c = json.loads(r.out)

@@ -122,6 +122,7 @@ def test_a_mid_run_checkpoint_holds_the_best_weights_so_far(tmp_path):
         "config.json",
         "model.safetensors",
         "optimizer.safetensors",
+        "timing.json",
     ]
 
 

@@ -123,19 +123,31 @@ def _leftovers(path: Path) -> list[Path]:
     return [p for p in path.parent.iterdir() if pattern.fullmatch(p.name)]
 
 
+def _remove(path: Path) -> None:
+    """Remove a leftover: a directory with its files, or a file or link (never what a link
+    points to; rmtree refuses links and would leave them)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def write_dir(path: str | Path, files: dict[str, bytes], what: str, option: str = "--out") -> Path:
     """Replace the directory ``path`` by one holding exactly ``files``, atomically.
 
     ``what`` names the directory in error messages ("the checkpoint"); ``option`` the option
-    that gave the path. Returns ``path``.
+    that gave the path. A symbolic link ``path`` is followed: the directory it points to is
+    replaced and the link stays. Returns ``path`` as given.
     """
-    path = Path(path)
+    given = path = Path(path)
+    if path.is_symlink():  # a link is followed: the directory it points to is replaced
+        path = Path(os.path.realpath(path))
     tmp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         recover(path)
         for old in _leftovers(path):
-            shutil.rmtree(old, ignore_errors=True)
+            _remove(old)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
         umask = os.umask(0)
         os.umask(umask)
@@ -154,6 +166,6 @@ def write_dir(path: str | Path, files: dict[str, bytes], what: str, option: str 
     except OSError as exc:
         raise os_error(option, what, path, exc) from None
     finally:
-        if tmp is not None and tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)  # the new files on failure, else the old ones
-    return path
+        if tmp is not None and (tmp.exists() or tmp.is_symlink()):
+            _remove(tmp)  # the new files on failure, else the old ones
+    return given

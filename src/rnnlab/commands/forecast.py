@@ -28,6 +28,7 @@ from rnnlab.commands.data_options import (
     window_config,
 )
 from rnnlab.data.sources import DEFAULT_DATASET
+from rnnlab.outdir import directory
 
 DEFAULT_OUT = Path("out") / "forecast"
 
@@ -72,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_train_options(p)
     p.add_argument(
         "--out",
-        type=Path,
+        type=directory,
         default=DEFAULT_OUT,
         help=f"directory for report.html, the plots and metrics.json (default {DEFAULT_OUT})",
     )
@@ -94,11 +95,23 @@ def _models(text: str | None) -> tuple[str, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load, fit, score, predict, report."""
+    """Hold the report's directory (unless --no-report) for the whole run, and run."""
+    from contextlib import nullcontext
+
+    from rnnlab.outdir import claim_out
+
+    models = _models(args.models)  # check the cheap things before the lock and torch
+    # a second run on the same --out is refused now, not after its minutes of training
+    claim = nullcontext(None) if args.no_report else claim_out(args.out, "--out", "the report in")
+    with claim as out:
+        return _forecast(args, models, out)
+
+
+def _forecast(args: argparse.Namespace, models: tuple[str, ...], out: Path | None) -> int:
+    """Load, fit, score, predict, report (into ``out``, unless it is None)."""
     from rnnlab.forecast.experiment import ForecastConfig, run_forecast
     from rnnlab.forecast.models import is_neural
 
-    models = _models(args.models)  # check the cheap things before importing torch
     series = load_series(args, DEFAULT_DATASET)
     set_threads(args)
     net = net_config(args)
@@ -122,12 +135,12 @@ def run(args: argparse.Namespace) -> int:
             progress=lambda name: start(name, config.train.epochs) if is_neural(name) else None,
         )
     report = None
-    if not args.no_report:
+    if out is not None:
         from rnnlab.atomic import write_errors
         from rnnlab.report import write_report
 
-        with write_errors("--out", "the report in", args.out):  # disk full, no permission
-            report = write_report(result, args.out)
+        with write_errors("--out", "the report in", out):  # disk full, no permission
+            report = write_report(result, out)
     summary = result.to_dict()
     summary["report"] = None if report is None else str(report)
     if args.json:
@@ -149,8 +162,7 @@ def _print(result, summary: dict) -> None:
     s, sp, w = result.series, result.split, result.config.window
     console.print(
         f"[bold]{user_text(s.name)}[/]: {len(s)} points, "
-        f"{s.label(0)} … {s.label(len(s) - 1)} ({s.frequency})"
-        + "".join(f"; {n}" for n in s.notes)
+        f"{s.label(0)} … {s.label(len(s) - 1)} ({s.frequency})" + "".join(f"; {n}" for n in s.notes)
     )
     console.print(
         f"Split in time: train {sp.n_train}, validation {sp.n_val}, test {sp.n_test} "

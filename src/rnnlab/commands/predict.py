@@ -7,11 +7,11 @@ that tail); with ``--data`` or ``--dataset`` it predicts from the end of that se
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from rnnlab.commands.common import add_json_option, whole
 from rnnlab.commands.data_options import MAX_HORIZON, add_data_options
 from rnnlab.errors import RnnlabError
+from rnnlab.outdir import directory
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             "end of the data (--horizon N: the next N, each prediction fed back as an input)."
         ),
     )
-    p.add_argument("--model", type=Path, required=True, metavar="DIR", help="checkpoint directory")
+    p.add_argument(
+        "--model", type=directory, required=True, metavar="DIR", help="checkpoint directory"
+    )
     add_data_options(p, None)
     p.add_argument(
         "--horizon", type=whole(1, MAX_HORIZON), default=1, help="values to predict (default 1)"

@@ -33,6 +33,7 @@ from rnnlab.commands.data_options import (
 )
 from rnnlab.data.sources import DEFAULT_DATASET
 from rnnlab.errors import RnnlabError
+from rnnlab.outdir import directory
 
 # Options a checkpoint fixes (refused with --resume), and the settings of a run (refused when
 # an interrupted run goes on: it keeps its own). Their parser defaults are None, so that "not
@@ -76,10 +77,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_window_options(p)
     add_net_options(p)
     add_train_options(p)
-    p.add_argument("--out", type=Path, help="the checkpoint directory to write (required)")
+    p.add_argument("--out", type=directory, help="the checkpoint directory to write (required)")
     p.add_argument(
         "--resume",
-        type=Path,
+        type=directory,
         metavar="DIR",
         help="an interrupted run in DIR: go on from its last complete epoch with its own "
         "settings and data (the same result as if never stopped); a finished model in DIR: "
@@ -125,7 +126,7 @@ def _forecaster(args: argparse.Namespace, given: set[str]):
     if fixed:
         raise RnnlabError(f"--{fixed[0]}: comes from the checkpoint when resuming; drop it")
     recover(args.resume)  # a crash between the two renames of a fallback swap
-    f = load_checkpoint(args.resume)
+    f = load_checkpoint(args.resume, "--resume")
     if not isinstance(f, NeuralForecaster):
         raise RnnlabError(
             f"--resume: {args.resume} holds a {f.name} model, which has nothing to train on"
@@ -193,22 +194,36 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace, main: bool) -> int:
-    """Load the data, fit (saving as it goes), save, report."""
-    from rnnlab.forecast import distributed
-    from rnnlab.forecast.checkpoint import check_destination, save_checkpoint
-    from rnnlab.forecast.metrics import rmse
-    from rnnlab.forecast.neural import NeuralForecaster
+    """Check the options, hold the checkpoint directory (rank 0, which writes it), train."""
+    from contextlib import nullcontext
+
+    from rnnlab.forecast.checkpoint import check_destination, checkpoint_dir
+    from rnnlab.outdir import claim_out
 
     given = {o for o in (*_FROM_CHECKPOINT, *_SETTINGS, "threads") if getattr(args, o) is not None}
     for key, value in args.defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    out = args.out if args.out is not None else args.resume
+    if args.resume is not None:
+        checkpoint_dir(args.resume, "--resume")
+    out, option = (args.out, "--out") if args.out is not None else (args.resume, "--resume")
     if out is None:
         raise RnnlabError("--out: name the checkpoint directory to write")
     if args.checkpoint_every < 0:
         raise RnnlabError(f"--checkpoint-every: must be >= 0, got {args.checkpoint_every}")
-    check_destination(out)
+    # held from here to the end: a second run on the same directory is refused at once
+    with claim_out(out, option, "the checkpoint") if main else nullcontext(out) as target:
+        check_destination(target, option)
+        return _fit(args, given, target, main)
+
+
+def _fit(args: argparse.Namespace, given: set[str], out: Path, main: bool) -> int:
+    """Load the data, fit (saving as it goes), save, report."""
+    from rnnlab.forecast import distributed
+    from rnnlab.forecast.checkpoint import save_checkpoint
+    from rnnlab.forecast.metrics import rmse
+    from rnnlab.forecast.neural import NeuralForecaster
+
     f, state, run_info = _forecaster(args, given)
     if run_info is not None:
         _restore(args, given, run_info)

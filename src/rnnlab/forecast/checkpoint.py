@@ -7,6 +7,12 @@
     DIR/optimizer.safetensors   Adam's moments (neural models), so that training can resume
     DIR/state.*             only in a checkpoint written during training: the rest of what
                             ``train --resume`` needs to go on exactly (see forecast/resume.py)
+    DIR/timing.json         what was measured, not chosen: the training's wall-clock seconds.
+                            Apart from it, the same run with the same seed writes the same
+                            bytes (tests/test_checkpoint_integrity.py compares them)
+
+config.json records the SHA-256 of every ``.safetensors`` file; loading refuses a file whose
+hash differs (a flipped bit loaded and predicted 4.7e36 before).
 
 Saving writes a temporary directory next to DIR and swaps it into place in one step
 (:mod:`rnnlab.atomic`), so DIR is either the old checkpoint or the new one, never half of each,
@@ -30,23 +36,31 @@ from rnnlab.errors import RnnlabError
 from rnnlab.forecast.base import WindowedForecaster
 from rnnlab.forecast.baselines import LinearAR
 from rnnlab.forecast.checkpoint_checks import (
+    check_sha256,
     dataclass_from,
     known_keys,
     load_tensors,
+    loads,
+    no_bools,
     number_list,
+    recorded_hashes,
     require,
+    sha256_of,
     tensor_header,
+    timing_seconds,
     train_history,
 )
 from rnnlab.forecast.nets import NetConfig
 from rnnlab.forecast.neural import MLPForecaster, NeuralForecaster, RecurrentForecaster
-from rnnlab.forecast.resume import state_files
+from rnnlab.forecast.resume import STATE_TENSORS, state_files
 from rnnlab.forecast.training import TrainConfig, TrainHistory, TrainState
 
 FORMAT = "rnnlab.checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the SHA-256 of the weights recorded, the training's seconds moved out
 CONFIG, WEIGHTS = "config.json", "model.safetensors"
 OPTIMIZER = "optimizer.safetensors"  # Adam's state, for train --resume (neural models only)
+TIMING = "timing.json"  # the training's seconds: a measurement, kept out of config.json
+HASHED = (WEIGHTS, OPTIMIZER, STATE_TENSORS)  # the files whose SHA-256 config.json records
 
 
 def _versions() -> dict:
@@ -85,6 +99,7 @@ def checkpoint_config(f: WindowedForecaster, history: TrainHistory | None = None
         model["net"] = f.net_config.to_dict()
         config["train"] = f.train_config.to_dict()
         config["training"] = (f.history_ if history is None else history).to_dict()
+        del config["training"]["seconds"]  # a measurement: in timing.json
     if isinstance(f, MLPForecaster):
         model["uses_dates"] = f.uses_dates_
     config["preprocessing"] = f.preprocessor_.to_dict()
@@ -118,15 +133,24 @@ def _plain(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}
 
 
-def check_destination(path: str | Path) -> Path:
+def check_destination(path: str | Path, option: str = "--out") -> Path:
     """``path`` may be written: it does not exist, or is an empty dir or an rnnlab checkpoint."""
     path = Path(path)
     if path.exists() and not (
         path.is_dir() and ((path / CONFIG).exists() or not any(path.iterdir()))
     ):
         raise RnnlabError(
-            f"--out: {path} exists and is not an rnnlab checkpoint; not overwriting it"
+            f"{option}: {path} exists and is not an rnnlab checkpoint; not overwriting it"
         )
+    return path
+
+
+def checkpoint_dir(path: Path, option: str) -> Path:
+    """``path``, if it is a directory; else the one-line error naming ``option``."""
+    if not path.is_dir():
+        if path.exists():
+            raise RnnlabError(f"{option}: {path}: not a directory (a checkpoint is a directory)")
+        raise RnnlabError(f"{option}: {path}: no such checkpoint directory")
     return path
 
 
@@ -161,7 +185,11 @@ def save_checkpoint(
         files[OPTIMIZER] = save(tensors, metadata={"format": FORMAT})
     if state is not None:
         files.update(state_files(state, {} if run is None else run))
+    config["sha256"] = {name: sha256_of(data) for name, data in files.items() if name in HASHED}
     files[CONFIG] = (json.dumps(config, indent=2, allow_nan=False) + "\n").encode()
+    if isinstance(forecaster, NeuralForecaster):
+        seconds = (forecaster.history_ if history is None else history).seconds
+        files[TIMING] = (json.dumps({"seconds": round(seconds, 3)}) + "\n").encode()
     return write_dir(path, files, "the checkpoint")
 
 
@@ -169,7 +197,7 @@ def save_checkpoint(
 # does not know is a key it cannot have written).
 CONFIG_KEYS = frozenset(
     {"format", "format_version", "model", "train", "training", "preprocessing", "data"}
-    | {"history", "versions", "optimizer"}
+    | {"history", "versions", "optimizer", "sha256"}
 )
 MODEL_KEYS = frozenset({"name", "kind", "net", "uses_dates"})
 DATA_KEYS = frozenset(
@@ -185,8 +213,8 @@ def _read_config(path: Path, where: str) -> dict:
     if size > MAX_CONFIG_BYTES:
         raise RnnlabError(f"{where}: {CONFIG} is {size} bytes; a checkpoint config is far smaller")
     try:
-        config = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        config = loads(file.read_text(encoding="utf-8"), CONFIG, where)
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
         raise RnnlabError(f"{where}: {CONFIG} is not valid JSON ({exc})") from None
     except RecursionError:
         raise RnnlabError(f"{where}: {CONFIG} is nested too deeply to be a config") from None
@@ -202,14 +230,15 @@ def _read_config(path: Path, where: str) -> dict:
     return known_keys(config, CONFIG_KEYS, f"{where}: {CONFIG}")
 
 
-def load_checkpoint(path: str | Path) -> WindowedForecaster:
+def load_checkpoint(path: str | Path, option: str = "--model") -> WindowedForecaster:
     """Rebuild a fitted forecaster from ``save_checkpoint`` output, validating all of it.
 
     Nothing is unpickled (safetensors and JSON only), no file may be a symbolic link, every key
     of the config must be known, and the tensors' shapes and dtypes are read from the
     safetensors header and compared with the model the config describes (built on torch's
     "meta" device, without memory) before any weight is loaded: a config claiming a hidden
-    size of 10⁹ is refused without allocating it.
+    size of 10⁹ is refused without allocating it. Each weights file's SHA-256 must be the one
+    config.json records. ``option`` names the option that gave ``path`` in messages.
 
     Neural forecasters expose ``module_`` (the ``nn.Module``) and, for the recurrent one,
     ``cells`` (its trained recurrences).
@@ -217,18 +246,18 @@ def load_checkpoint(path: str | Path) -> WindowedForecaster:
     from rnnlab.cells import cell_names
 
     path = Path(path)
-    where = f"--model: {path}"
-    if not path.is_dir():
-        raise RnnlabError(f"{where}: no such checkpoint directory")
-    for name in (CONFIG, WEIGHTS, OPTIMIZER):
+    where = f"{option}: {checkpoint_dir(path, option)}"
+    for name in (CONFIG, WEIGHTS, OPTIMIZER, TIMING):
         if (path / name).is_symlink():
             raise RnnlabError(f"{where}: {name} is a symbolic link; a checkpoint holds its files")
     for name in (CONFIG, WEIGHTS):
         if not (path / name).is_file():
             raise RnnlabError(f"{where}: {name} is missing (not an rnnlab checkpoint)")
     config = _read_config(path, where)
+    sums = recorded_hashes(config, path, HASHED, where)
     model = known_keys(require(config, "model", dict, where), MODEL_KEYS, f"{where}: model")
     kind = require(model, "kind", str, where)
+    no_bools(config.get("preprocessing"), "preprocessing", where)
     try:
         pre = Preprocessor.from_dict(require(config, "preprocessing", dict, where))
     except (RnnlabError, TypeError, ValueError) as exc:
@@ -248,7 +277,11 @@ def load_checkpoint(path: str | Path) -> WindowedForecaster:
         f = cls(net, pre.config, train)
         if kind == "mlp":
             f.uses_dates_ = bool(require(model, "uses_dates", bool, where))
-        f.history_ = train_history(require(config, "training", dict, where), f"{where}: training")
+        training = require(config, "training", dict, where)
+        if "seconds" in training:  # a measurement: in timing.json, so that reruns are identical
+            raise RnnlabError(f"{where}: training: unknown key(s) 'seconds'")
+        training = {**training, "seconds": timing_seconds(path / TIMING, where)}
+        f.history_ = train_history(training, f"{where}: training")
     elif kind == "linear":
         f = LinearAR(pre.config)
     else:
@@ -257,12 +290,14 @@ def load_checkpoint(path: str | Path) -> WindowedForecaster:
     header = tensor_header(path / WEIGHTS, where)
     if isinstance(f, NeuralForecaster):
         _check_shapes(f, header, where)  # before a single weight is allocated
+        check_sha256(path / WEIGHTS, sums, where, CONFIG)
         f.module_ = _module(f, load_tensors(path / WEIGHTS, where), where)
-        f.optimizer_state_ = _optimizer_state(path, config.get("optimizer"), f.module_, where)
+        f.optimizer_state_ = _optimizer_state(path, config, f.module_, where)
     else:
         W = pre.config.window + 1
         if header != {"intercept_and_coef": ((W,), torch.float64)}:
             raise RnnlabError(f"{where}: {WEIGHTS} does not hold the linear model's {W} weights")
+        check_sha256(path / WEIGHTS, sums, where, CONFIG)
         coef = load_tensors(path / WEIGHTS, where)["intercept_and_coef"]
         f.intercept_, f.coef_ = float(coef[0]), coef[1:].numpy().astype(np.float64)
     f.series_ = _tail(config, pre, where)
@@ -284,9 +319,10 @@ def _optimizer_tensors(state: dict) -> tuple[dict[str, torch.Tensor], dict]:
     return tensors, {"param_groups": groups}
 
 
-def _optimizer_state(path: Path, config: dict | None, module, where: str) -> dict | None:
+def _optimizer_state(path: Path, checkpoint: dict, module, where: str) -> dict | None:
     """Adam's state back from ``optimizer.safetensors``, checked against the module; None if
     the checkpoint has none."""
+    config = checkpoint.get("optimizer")
     if config is None or not (path / OPTIMIZER).is_file():
         return None
     header = tensor_header(path / OPTIMIZER, where)
@@ -299,6 +335,7 @@ def _optimizer_state(path: Path, config: dict | None, module, where: str) -> dic
         allowed = {tuple(params[i].shape), ()} if i < len(params) else set()
         if shape not in allowed:  # Adam's moments are shaped like their parameter; step is ()
             raise RnnlabError(f"{where}: {OPTIMIZER}: {name!r} has shape {shape}, not the model's")
+    check_sha256(path / OPTIMIZER, checkpoint["sha256"], where, CONFIG)
     state: dict[int, dict] = {}
     for name, t in load_tensors(path / OPTIMIZER, where).items():
         parts = name.split(".")
@@ -306,6 +343,9 @@ def _optimizer_state(path: Path, config: dict | None, module, where: str) -> dic
     groups = config.get("param_groups") if isinstance(config, dict) else None
     if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
         raise RnnlabError(f"{where}: {CONFIG} optimizer.param_groups must be a list of objects")
+    for i, g in enumerate(groups):  # Adam's flags (amsgrad, …) are bools; its numbers are not
+        no_bools({k: g.get(k) for k in ("lr", "eps", "weight_decay", "betas", "params")},
+                 f"optimizer.param_groups[{i}]", f"{where}: {CONFIG}")  # fmt: skip
     for g in groups:  # JSON has no tuples: Adam's betas come back as a list of two numbers
         if "betas" in g:
             betas = number_list(g["betas"], f"{where}: {CONFIG} optimizer betas")

@@ -72,7 +72,13 @@ def load_state(path: str | Path, f) -> tuple[TrainState, dict]:
     same directory: its module holds the best weights, its ``optimizer_state_`` Adam's state,
     its ``history_`` the record. Every field is checked; a bad one is a one-line error.
     """
-    from rnnlab.forecast.checkpoint_checks import FLOAT_DTYPES, load_tensors, tensor_header
+    from rnnlab.forecast.checkpoint_checks import (
+        FLOAT_DTYPES,
+        check_sha256,
+        load_tensors,
+        loads,
+        tensor_header,
+    )
 
     path = Path(path)
     where = f"--resume: {path}"
@@ -80,8 +86,8 @@ def load_state(path: str | Path, f) -> tuple[TrainState, dict]:
         if (path / name).is_symlink():
             raise RnnlabError(f"{where}: {name} is a symbolic link; a checkpoint holds its files")
     try:
-        meta = json.loads((path / STATE_JSON).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        meta = loads((path / STATE_JSON).read_text(encoding="utf-8"), STATE_JSON, where)
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise RnnlabError(f"{where}: {STATE_JSON} cannot be read ({exc})") from None
     if not isinstance(meta, dict) or set(meta) != _KEYS or meta["format"] != STATE_FORMAT:
         raise RnnlabError(f"{where}: {STATE_JSON} is not an rnnlab training state")
@@ -110,6 +116,7 @@ def load_state(path: str | Path, f) -> tuple[TrainState, dict]:
     if got != expected:
         wrong = sorted(set(got) ^ set(expected) | {k for k in got if got[k] != expected.get(k)})
         raise RnnlabError(f"{where}: {STATE_TENSORS} does not fit the model (check {wrong[:3]})")
+    check_sha256(file, f.checkpoint_["sha256"], where, "config.json")
     tensors = load_tensors(file, where)
     for key, t in tensors.items():
         if key.startswith("weights.") and not torch.isfinite(t).all():
