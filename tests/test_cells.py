@@ -110,3 +110,54 @@ def test_unknown_cell_is_a_user_error():
 
     with pytest.raises(RnnlabError, match="unknown cell 'transformer'"):
         make_cell("transformer", 1, 1)
+
+
+def _first_row_state(state):
+    return tuple(s[0] for s in state) if isinstance(state, tuple) else state[0]
+
+
+@pytest.mark.parametrize("name", cell_names())
+@pytest.mark.parametrize("h0", ["none", "random"])
+def test_unbatched_input_equals_the_batch_first_row(name, h0):
+    """(T, I) in, (T, H) and the state (H,) out, as nn.RNN takes and gives them."""
+    torch.manual_seed(0)
+    cell = make_cell(name, 2, 3).double()
+    x = torch.randn(4, 6, 2, dtype=torch.float64)  # (B, T, I)
+    state = _state(cell, x, h0)
+    h, final = cell(x, state)
+    h1, final1 = cell(x[0], None if state is None else _first_row_state(state))
+    assert h1.shape == (6, 3)
+    torch.testing.assert_close(h1, h[0], rtol=1e-12, atol=1e-12)
+    for got, want in zip(
+        final1 if isinstance(final1, tuple) else (final1,),
+        _first_row_state(final) if isinstance(final, tuple) else (final[0],),
+        strict=True,
+    ):
+        assert got.shape == (3,)
+        torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", cell_names())
+def test_wrong_shapes_are_named(name):
+    from rnnlab.errors import ShapeError
+
+    cell = make_cell(name, 2, 3)
+    with pytest.raises(
+        ShapeError, match=r"expected input with I=2 features \(last dimension\), got 3"
+    ):
+        cell(torch.randn(4, 6, 3))
+    with pytest.raises(ShapeError, match=r"expected input \(B, T, I\) or unbatched \(T, I\)"):
+        cell(torch.randn(6))
+    state = cell.initial_state(torch.randn(4, 6, 2))
+    bad = tuple(s[:2] for s in state) if isinstance(state, tuple) else state[:2]  # B = 2, not 4
+    with pytest.raises(ShapeError, match=r"expected a state of shape \(4, 3\)"):
+        cell(torch.randn(4, 6, 2), bad)
+
+
+def test_repr_shows_sizes():
+    assert repr(make_cell("rnn", 1, 32)) == "VanillaRNN(1, 32, nonlinearity=tanh)"
+    assert repr(make_cell("rnn", 1, 32, nonlinearity="relu")) == (
+        "VanillaRNN(1, 32, nonlinearity=relu)"
+    )
+    assert repr(make_cell("gru", 2, 8)) == "GRU(2, 8)"
+    assert repr(make_cell("lstm", 2, 8)) == "LSTM(2, 8)"

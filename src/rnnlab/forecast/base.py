@@ -25,9 +25,7 @@ neural forecaster keeps its scaler and weights and trains on from them.
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
-import numbers
 
 import numpy as np
 import pandas as pd
@@ -68,6 +66,17 @@ class Forecaster:
                 )
             setattr(self, name, value)
         return self
+
+    def __sklearn_tags__(self):
+        """scikit-learn's tags (only scikit-learn calls this, so only it imports scikit-learn):
+        a forecaster, fitted on one series (1-D, in time order), no target y."""
+        from sklearn.utils import InputTags, Tags, TargetTags
+
+        return Tags(
+            estimator_type=None,  # none of classifier, regressor, transformer, clusterer
+            target_tags=TargetTags(required=False),
+            input_tags=InputTags(one_d_array=True, two_d_array=False),
+        )
 
     def __repr__(self) -> str:
         """``RecurrentForecaster(cell='gru', window=20)``: the parameters not at their default."""
@@ -154,7 +163,7 @@ class Forecaster:
         if horizon is not None and (
             isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1
         ):
-            raise RnnlabError(f"horizon: must be a whole number >= 1, got {horizon!r}")
+            raise RnnlabError(f"horizon must be a whole number at least 1, got {horizon!r}")
         if start < self.min_history or start > n:
             raise RnnlabError(
                 f"{self.name}: needs {self.min_history} point(s) of history before its first "
@@ -192,8 +201,6 @@ class WindowedForecaster(Forecaster):
         ``window`` itself when it is a whole WindowConfig."""
         if isinstance(self.window, WindowConfig):
             return self.window
-        if self.window is None or isinstance(self.window, bool):
-            raise RnnlabError(f"window: must be a whole number >= 1, got {self.window!r}")
         return named(WindowConfig, window=self.window, target=self.target, scaler=self.scaler)
 
     def _validate(self) -> None:
@@ -266,59 +273,17 @@ class WindowedForecaster(Forecaster):
         return out
 
 
-# The command-line flags the config classes name in their errors, and the parameters that set
-# them here: a Python caller is told about ``hidden_size``, not ``--hidden``.
-_FLAG_TO_PARAM = {
-    "--window": "window",
-    "--target": "target",
-    "--scaler": "scaler",
-    "--hidden": "hidden_size",
-    "--layers": "layers",
-    "--dropout": "dropout",
-    "--epochs": "epochs",
-    "--lr": "lr",
-    "--batch-size": "batch_size",
-    "--patience": "patience",
-    "--clip": "clip",
-    "--weight-decay": "weight_decay",
-}
+_FIELD_TO_PARAM = {"clip_norm": "clip", "kind": "cell"}  # config fields named otherwise here
 
 
 def named(config_class, **fields):
-    """``config_class(**fields)``, its errors naming this API's parameters, not CLI flags."""
-    _check_types(config_class, fields)
+    """``config_class(**fields)``: the config checks the values (one validator, the config's);
+    its errors name the field, and this says the parameter where the two differ."""
     try:
         return config_class(**fields)
     except RnnlabError as exc:
         message = str(exc)
-        flag, _, rest = message.partition(":")
-        if flag not in _FLAG_TO_PARAM:
-            raise
-        param = _FLAG_TO_PARAM[flag]
-        rest = rest.strip()
-        if rest.startswith("invalid value in"):  # TrainConfig's: the whole config follows
-            rest = f"invalid value {fields.get(_PARAM_TO_FIELD.get(param, param))!r}"
-        raise RnnlabError(f"{param}: {rest}") from None
-
-
-_PARAM_TO_FIELD = {"clip": "clip_norm", "cell": "kind"}
-
-
-def _check_types(config_class, fields: dict) -> None:
-    """Whole numbers where the config's default is one, numbers where it is a float (None
-    where the field allows it): a string or a bool is named here, not found by a comparison."""
-    params = {field: param for param, field in _PARAM_TO_FIELD.items()}
-    for f in dataclasses.fields(config_class):
-        if f.name not in fields or isinstance(f.default, bool):
-            continue
-        value, param = fields[f.name], params.get(f.name, f.name)
-        if value is None and "None" in str(f.type):
-            continue
-        if isinstance(f.default, int) and (
-            isinstance(value, bool) or not isinstance(value, numbers.Integral)
-        ):
-            raise RnnlabError(f"{param}: must be a whole number, got {value!r}")
-        if isinstance(f.default, float) and (
-            isinstance(value, bool) or not isinstance(value, numbers.Real)
-        ):
-            raise RnnlabError(f"{param}: must be a number, got {value!r}")
+        for field, param in _FIELD_TO_PARAM.items():
+            if message.startswith(field):
+                exc.args = (param + message[len(field) :],)  # same error, the parameter's name
+        raise

@@ -116,7 +116,7 @@ class NeuralForecaster(WindowedForecaster):
             return self.net
         options = self._cell_options()
         if not isinstance(options, dict):
-            raise RnnlabError(f"cell_options: must be a dict, got {options!r}")
+            raise RnnlabError(f"cell_options must be a dict, got {options!r}")
         flat = {field: getattr(self, param) for param, field in NET_PARAMS.items()}
         return named(NetConfig, kind=self._kind(), cell_options=options, **flat)
 
@@ -133,7 +133,7 @@ class NeuralForecaster(WindowedForecaster):
         self.train_config  # noqa: B018
         t = self.threads
         if t is not None and (isinstance(t, bool) or not isinstance(t, int) or t < 1):
-            raise RnnlabError(f"threads: must be a whole number >= 1 or None, got {t!r}")
+            raise RnnlabError(f"threads must be a whole number at least 1, or None; got {t!r}")
 
     def build_module(self, n_features: int) -> nn.Module:
         """A fresh, untrained module for inputs with ``n_features`` features."""
@@ -264,7 +264,7 @@ class RecurrentForecaster(NeuralForecaster):
 
         kind = self.net_config.kind
         if kind not in cell_names():
-            raise RnnlabError(f"cell: unknown {kind!r}; choose one of {', '.join(cell_names())}")
+            raise RnnlabError(f"cell must be one of {', '.join(cell_names())}; got {kind!r}")
 
     def _inputs(self, s: np.ndarray, targets: np.ndarray, dates) -> np.ndarray:
         return windows(s, targets, self.config.window)[:, :, None]  # (n, W, 1)
