@@ -55,7 +55,7 @@ def test_forecaster_fit_uses_training_part_only():
 
     rng = np.random.default_rng(1)
     x = np.concatenate([rng.normal(50, 2, 300), rng.normal(500, 50, 100)])
-    f = LinearAR(WindowConfig(window=4)).fit(Series(x), val_size=100)
+    f = LinearAR(WindowConfig(window=4, target="level")).fit(Series(x), val_size=100)
     assert f.preprocessor_.scaler_.mean == pytest.approx(x[:300].mean())
     assert f.preprocessor_.scaler_.std == pytest.approx(x[:300].std())
 

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from rnnlab.config import check_fields, option
 from rnnlab.data.scaling import SCALERS, Scaler, scaler_from_dict
 from rnnlab.errors import RnnlabError
 
@@ -32,21 +33,21 @@ class WindowConfig:
     scaler : str    "standard" or "minmax", fitted on the training part only
     """
 
-    window: int = 50
-    target: str = "level"
-    scaler: str = "standard"
+    window: int = option(50, "past steps per input", low=1, high=100_000, metavar="W")
+    target: str = option(
+        "diff",
+        "predict the next level, difference or log-return (rebuilt into a level)",
+        choices=TARGETS,
+    )
+    scaler: str = option("standard", "fitted on the training part only", choices=tuple(SCALERS))
 
     def __post_init__(self) -> None:
-        if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 1:
-            raise RnnlabError(f"--window: must be a whole number >= 1, got {self.window!r}")
-        if self.target not in TARGETS:
-            raise RnnlabError(
-                f"--target: unknown {self.target!r}; choose one of {', '.join(TARGETS)}"
-            )
-        if self.scaler not in SCALERS:
-            raise RnnlabError(
-                f"--scaler: unknown {self.scaler!r}; choose one of {', '.join(SCALERS)}"
-            )
+        check_fields(self)
+
+    @classmethod
+    def quick(cls) -> WindowConfig:
+        """The --quick run's settings: a short window."""
+        return cls(window=20)
 
     @property
     def lag(self) -> int:

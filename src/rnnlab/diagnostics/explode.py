@@ -54,7 +54,7 @@ class ExplodeConfig:
             optimizer=self.optimizer,
             clip=clip,
             max_steps=self.steps,
-            budget=float("inf"),
+            budget=None,
             eval_every=max(1, self.steps // 10),
             eval_size=500,
             stop_when_solved=False,

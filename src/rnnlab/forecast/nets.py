@@ -10,10 +10,11 @@ on the last hidden state of the last layer (regression: no softmax).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from torch import Tensor, nn
 
+from rnnlab.config import check_fields, option
 from rnnlab.errors import RnnlabError
 
 
@@ -28,21 +29,21 @@ class NetConfig:
     cell_options : dict   passed to ``make_cell`` (e.g. ``{"nonlinearity": "relu"}`` for rnn)
     """
 
-    kind: str = "rnn"
-    hidden_size: int = 32
-    layers: int = 1
-    dropout: float = 0.0
-    cell_options: dict = field(default_factory=dict)
+    kind: str = option("rnn", "the cell", flag="--cell", cli=False)
+    hidden_size: int = option(
+        32, "hidden units per layer", low=1, high=4096, flag="--hidden", metavar="H"
+    )
+    layers: int = option(1, "stacked layers", low=1, high=64)
+    dropout: float = option(0.0, "between layers, in training only", low=0, high=0.999)
+    cell_options: dict = option(factory=dict, cli=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.hidden_size, int) or self.hidden_size < 1:
-            raise RnnlabError(f"--hidden: must be a whole number >= 1, got {self.hidden_size!r}")
-        if not isinstance(self.layers, int) or self.layers < 1:
-            raise RnnlabError(f"--layers: must be a whole number >= 1, got {self.layers!r}")
-        if not 0 <= self.dropout < 1:
-            raise RnnlabError(f"--dropout: must be in [0, 1), got {self.dropout!r}")
-        if not isinstance(self.cell_options, dict):
-            raise RnnlabError("cell_options must be a mapping")
+        check_fields(self)
+
+    @classmethod
+    def quick(cls) -> NetConfig:
+        """The --quick run's settings: a small net."""
+        return cls(hidden_size=8)
 
     def to_dict(self) -> dict:
         """JSON-able form."""

@@ -28,7 +28,8 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import Tensor, nn
 
-from rnnlab.errors import RnnlabError, check_options
+from rnnlab.config import check_fields, option
+from rnnlab.errors import RnnlabError
 from rnnlab.forecast import distributed
 from rnnlab.stepper import Stepper
 
@@ -37,25 +38,35 @@ from rnnlab.stepper import Stepper
 class TrainConfig:
     """How to train; every field is a plain number so it goes into a checkpoint unchanged."""
 
-    epochs: int = 60  # passes over the training windows (the most; early stopping may end sooner)
-    lr: float = 1e-3  # Adam's learning rate
-    batch_size: int = 64  # windows per optimisation step
-    patience: int = 8  # stop after this many epochs without a better validation loss; 0: never
-    clip_norm: float | None = 1.0  # rescale the gradient to at most this L2 norm; None: no clip
-    weight_decay: float = 0.0  # Adam's L2 penalty
-    seed: int = 0  # weights' initialisation and batch order
+    epochs: int = option(
+        100,
+        "most passes over the training windows (early stopping ends sooner)",
+        low=1,
+        high=100_000,
+    )
+    lr: float = option(1e-3, "Adam's learning rate", low=0, above=True, high=1e6)
+    batch_size: int = option(64, "windows per optimisation step", low=1, high=2**20)
+    patience: int = option(
+        10,
+        "epochs without a better validation loss before stopping; 0: never",
+        low=0,
+        high=100_000,
+    )
+    clip_norm: float | None = option(
+        1.0, "clip the gradient's L2 norm to this", low=0, above=True, flag="--clip", off=0
+    )
+    weight_decay: float = option(0.0, "Adam's L2 penalty", low=0, high=1e6, cli=False)
+    seed: int = option(
+        0, "weights' initialisation and batch order", low=0, high=2**32 - 1, cli=False
+    )
 
     def __post_init__(self) -> None:
-        checks = {
-            "--epochs": self.epochs >= 1,
-            "--lr": self.lr > 0 and math.isfinite(self.lr),
-            "--batch-size": self.batch_size >= 1,
-            "--patience": self.patience >= 0,
-            "--clip": self.clip_norm is None
-            or (self.clip_norm > 0 and math.isfinite(self.clip_norm)),
-            "--weight-decay": self.weight_decay >= 0,
-        }
-        check_options(checks, self)
+        check_fields(self)
+
+    @classmethod
+    def quick(cls) -> TrainConfig:
+        """The --quick run's settings: a few epochs, no early stop."""
+        return cls(epochs=3, patience=0)
 
     def to_dict(self) -> dict:
         """JSON-able form."""

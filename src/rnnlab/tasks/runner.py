@@ -34,8 +34,8 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
+from rnnlab.config import check_fields, option
 from rnnlab.diagnostics.clipping import ClipStats
-from rnnlab.errors import check_options
 from rnnlab.stepper import Stepper, Stop
 from rnnlab.tasks.base import Task
 from rnnlab.tasks.model import TaskNet, build_cell
@@ -47,39 +47,31 @@ OPTIMIZERS = ("adam", "sgd")
 class RunConfig:
     """How one cell trains on one task; plain values, written next to the results."""
 
-    cell: str = "lstm"  # any name in rnnlab.cells.cell_names()
-    hidden: int = 128  # H
-    batch_size: int = 64  # fresh sequences per step
-    lr: float = 1e-3  # learning rate
-    optimizer: str = "adam"  # "adam" or "sgd"
-    clip: float | None = None  # clip the gradient's global L2 norm to this; None: never
-    max_steps: int = 100_000  # most optimisation steps
-    budget: float = 600.0  # most seconds of training per cell (evaluations included)
-    eval_every: int = 100  # steps between validation losses
-    eval_size: int = 1000  # sequences in the fixed validation set
-    stop_when_solved: bool = True  # stop at the first validation loss below the bar
-    init: str = "default"  # recurrent weights: default|normal|orthogonal|identity
-    scale: float = 1.0  # times the scheme
-    forget_bias: float | None = None  # LSTM forget-gate bias; None: the cell's own
-    chrono: bool = False  # LSTM/GRU gate biases by chrono init, T_max = the task's steps
-    cell_options: dict = field(default_factory=dict)  # passed to make_cell
-    explode_factor: float | None = None  # stop when ‖g‖ > this × the first ‖g‖; None: never
-    seed: int = 0  # weights, batches and the validation set
+    cell: str = option("lstm", "any name in rnnlab.cells.cell_names()", cli=False)
+    hidden: int = option(128, "hidden units H", low=1, high=4096, metavar="H")
+    batch_size: int = option(64, "fresh sequences per step", low=1, high=2**20)
+    lr: float = option(1e-3, "learning rate", low=0, above=True, high=1e6)
+    optimizer: str = option("adam", "adam, or plain sgd", choices=OPTIMIZERS)
+    clip: float | None = option(None, "clip the gradient's L2 norm to this", low=0, above=True)
+    max_steps: int = option(100_000, "most optimisation steps", low=1, high=10**9)
+    budget: float | None = option(
+        600.0, "most seconds of training per cell; None: no limit", low=0, above=True
+    )
+    eval_every: int = option(100, "steps between validation losses", low=1, high=10**9)
+    eval_size: int = option(1000, "sequences in the fixed validation set", low=1, high=2**16)
+    stop_when_solved: bool = option(True, "stop at the first validation loss below the bar")
+    init: str = option("default", "recurrent weights: default|normal|orthogonal|identity")
+    scale: float = option(1.0, "times the init scheme", low=-1e6, high=1e6)
+    forget_bias: float | None = option(None, "LSTM forget-gate bias; None: the cell's own")
+    chrono: bool = option(False, "LSTM/GRU gate biases by chrono init, T_max = the task's T")
+    cell_options: dict = option(factory=dict, cli=False)  # passed to make_cell
+    explode_factor: float | None = option(
+        None, "stop when ‖g‖ > this × the first ‖g‖", low=1, above=True, cli=False
+    )
+    seed: int = option(0, "weights, batches and the validation set", low=0, high=2**32 - 1)
 
     def __post_init__(self) -> None:
-        checks = {
-            "--hidden": self.hidden >= 1,
-            "--batch-size": self.batch_size >= 1,
-            "--lr": self.lr > 0 and math.isfinite(self.lr),
-            "--optimizer": self.optimizer in OPTIMIZERS,
-            "--clip": self.clip is None or (self.clip > 0 and math.isfinite(self.clip)),
-            "--max-steps": self.max_steps >= 1,
-            "--budget": self.budget > 0,
-            "--eval-every": self.eval_every >= 1,
-            "--eval-size": self.eval_size >= 1,
-            "explode_factor": self.explode_factor is None or self.explode_factor > 1,
-        }
-        check_options(checks, self)
+        check_fields(self)
 
     def to_dict(self) -> dict:
         """JSON-able."""
@@ -209,7 +201,7 @@ def run_task(
         return loss, float(loss.detach())
 
     while step < config.max_steps:
-        if time.perf_counter() - start > config.budget:
+        if config.budget is not None and time.perf_counter() - start > config.budget:
             result.status = "budget"
             break
         halt = stepper.step(batch_loss)
@@ -223,7 +215,8 @@ def run_task(
         val_loss = validate(step) if step % config.eval_every == 0 else None
         if progress is not None and (val_loss is not None or step % 10 == 0):
             elapsed = time.perf_counter() - start
-            progress(Progress(step, config.max_steps, elapsed, config.budget, value, last_val))
+            budget = math.inf if config.budget is None else config.budget
+            progress(Progress(step, config.max_steps, elapsed, budget, value, last_val))
         if val_loss is not None and not math.isfinite(val_loss):
             stepper.undo()
             result.status = "diverged"

@@ -1,0 +1,312 @@
+"""Settings as frozen dataclasses: one field per option, carrying its default, bounds and help.
+
+Every setting of rnnlab is a field of one config dataclass, declared with :func:`option`::
+
+    @dataclass(frozen=True)
+    class WindowConfig:
+        window: int = option(50, "past steps per input", low=1, high=100_000, metavar="W")
+
+        def __post_init__(self) -> None:
+            check_fields(self)
+
+From that one declaration come
+
+- the library's validation (:func:`check_fields`): the error names the *field*
+  (``window must be at least 1, got 0``), since a Python caller never typed ``--window``;
+- the command line (:func:`add_options` turns the fields into argparse options, the flag being
+  the field's name with dashes, and :func:`from_args` turns the parsed options back into the
+  config); only :func:`from_args` speaks of flags, by mapping the field to its flag once;
+- ``--quick``: a second instance of the same dataclass, whose values stand in for the defaults.
+
+Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import types
+import typing
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from rnnlab.errors import RnnlabError
+
+C = TypeVar("C")
+_NOTHING = dataclasses.MISSING
+OFF = object()  # what the parser hands back for an X | None field's "off" value (--clip 0)
+
+
+class ConfigError(RnnlabError, ValueError):
+    """A field of a config holds a value it may not: ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field} {message}")
+        self.field = field
+        self.detail = message
+
+
+def option(
+    default: Any = _NOTHING,
+    help: str = "",
+    *,
+    factory: Callable[[], Any] | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    above: bool = False,
+    choices: Sequence[str] | Callable[[], Sequence[str]] | None = None,
+    flag: str | None = None,
+    metavar: str | None = None,
+    off: float | None = None,
+    cli: bool = True,
+) -> Any:
+    """A dataclass field that is also an option.
+
+    Arguments:
+        default, factory: the default value (``factory`` for a mutable one).
+        help: one line for ``--help``; the default is appended by the builder.
+        low, high: bounds for a number (inclusive; ``above=True`` makes ``low`` exclusive).
+        choices: the allowed strings (or a function returning them, called when checked).
+        flag: the option's flag when it is not ``--`` + the name with dashes.
+        metavar: the placeholder in ``--help``.
+        off: for an ``X | None`` field, the command-line value that means None (``--clip 0``).
+        cli: False keeps the field out of the command line (set by code, not by users).
+    """
+    meta = {
+        "help": help,
+        "low": low,
+        "high": high,
+        "above": above,
+        "choices": choices,
+        "flag": flag,
+        "metavar": metavar,
+        "off": off,
+        "cli": cli,
+    }
+    if factory is not None:
+        return dataclasses.field(default_factory=factory, metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def _kinds(annotation: Any) -> tuple[type, bool]:
+    """(the base type, whether None is allowed) of an annotation such as ``float | None``."""
+    args = typing.get_args(annotation)
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        rest = [a for a in args if a is not type(None)]
+        return rest[0], len(rest) < len(args)
+    return typing.get_origin(annotation) or annotation, False
+
+
+def _choices(meta: dict) -> Sequence[str] | None:
+    choices = meta.get("choices")
+    return choices() if callable(choices) else choices
+
+
+def _bounds_text(meta: dict) -> str:
+    low, high, above = meta.get("low"), meta.get("high"), meta.get("above")
+    parts = []
+    if low is not None:
+        parts.append(f"{'above' if above else 'at least'} {low:g}")
+    if high is not None:
+        parts.append(f"at most {high:g}")
+    return " and ".join(parts)
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, a huge whole number as its number of digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
+        digits = math.floor(abs(value).bit_length() * math.log10(2)) + 1  # str() may refuse
+        return f"a number of about {digits} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_value(name: str, value: Any, annotation: Any, meta: dict) -> None:
+    """Raise :class:`ConfigError` when ``value`` does not fit the field's type and bounds."""
+    kind, nullable = _kinds(annotation)
+    if value is None:
+        if nullable:
+            return
+        raise ConfigError(name, "must be given, got None")
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(name, f"must be true or false, got {_shown(value)}")
+        return
+    if kind in (int, float):
+        # bool is an int to Python, never a size to us; a float is no count of things
+        ok = isinstance(value, int) if kind is int else isinstance(value, int | float)
+        if isinstance(value, bool) or not ok:
+            what = "a whole number" if kind is int else "a number"
+            raise ConfigError(name, f"must be {what}, got {_shown(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(name, f"must be a finite number, got {_shown(value)}")
+        low, high, above = meta.get("low"), meta.get("high"), meta.get("above")
+        if (low is not None and (value <= low if above else value < low)) or (
+            high is not None and value > high
+        ):
+            raise ConfigError(name, f"must be {_bounds_text(meta)}, got {_shown(value)}")
+        return
+    if kind is str:
+        if not isinstance(value, str):
+            raise ConfigError(name, f"must be a string, got {_shown(value)}")
+        choices = _choices(meta)
+        if choices is not None and value not in choices:
+            raise ConfigError(name, f"must be one of {', '.join(choices)}; got {_shown(value)}")
+        return
+    if kind is dict and not isinstance(value, dict):
+        raise ConfigError(name, f"must be a mapping, got {_shown(value)}")
+
+
+def check_fields(config: Any) -> None:
+    """Check every field of ``config`` against its declaration (call it in __post_init__)."""
+    hints = typing.get_type_hints(type(config))
+    for f in dataclasses.fields(config):
+        if dataclasses.is_dataclass(hints[f.name]):
+            continue  # a nested config checked itself when it was built
+        check_value(f.name, getattr(config, f.name), hints[f.name], dict(f.metadata))
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+def flag_of(f: dataclasses.Field) -> str:
+    """The field's flag: ``--`` + its name with dashes, unless it declares another."""
+    return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
+
+
+def leaves(cls: type) -> Iterator[tuple[tuple[str, ...], dataclasses.Field, Any]]:
+    """(path, field, annotation) of every option of ``cls``, nested configs flattened."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if dataclasses.is_dataclass(hints[f.name]):
+            for path, leaf, annotation in leaves(hints[f.name]):
+                yield (f.name, *path), leaf, annotation
+        elif f.metadata.get("cli", False):
+            yield (f.name,), f, hints[f.name]
+
+
+def _default(f: dataclasses.Field) -> Any:
+    if f.default is not _NOTHING:
+        return f.default
+    if f.default_factory is not _NOTHING:
+        return f.default_factory()
+    return _NOTHING
+
+
+def _value_of(obj: Any, path: tuple[str, ...]) -> Any:
+    for name in path:
+        obj = getattr(obj, name)
+    return obj
+
+
+def _parser_for(name: str, annotation: Any, meta: dict) -> Callable[[str], Any]:
+    """An argparse ``type``: the text as the field's type, checked as the library checks it
+    (so a bad value is refused while parsing, before any data is read)."""
+    kind, _ = _kinds(annotation)
+
+    def parse(text: str) -> Any:
+        cleaned = text.strip().replace("\u2212", "-")
+        if kind is int:
+            try:
+                value: Any = int(cleaned)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        else:
+            try:
+                value = float(cleaned)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if meta.get("off") is not None and value == meta["off"]:
+            return OFF
+        try:
+            check_value(name, value, annotation, meta)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(exc.detail) from None
+        return value
+
+    return parse
+
+
+def add_options(
+    parser: argparse.ArgumentParser,
+    cls: type,
+    quick: Any = None,
+    groups: dict[str, str] | None = None,
+    skip: Sequence[str] = (),
+) -> None:
+    """Add an option for every field of ``cls`` (nested configs flattened), ``--help`` showing
+    its default (and the ``--quick`` one where it differs). Every option defaults to None, so
+    :func:`from_args` knows what the user gave. ``groups`` titles the nested configs' option
+    groups; ``skip`` leaves fields out (by name)."""
+    base = cls()
+    made: dict[str, argparse._ArgumentGroup] = {}
+    for path, f, annotation in leaves(cls):
+        if f.name in skip:
+            continue
+        title = (groups or {}).get(path[0]) if len(path) > 1 else None
+        target: Any = parser
+        if title is not None:
+            target = made.setdefault(path[0], parser.add_argument_group(title))
+        meta = dict(f.metadata)
+        kind, _ = _kinds(annotation)
+        default = _value_of(base, path)
+        shown = "off" if default is None else ("on" if default is True else default)
+        note = f"default {shown}"
+        if quick is not None and (q := _value_of(quick, path)) != default:
+            note += f"; --quick {q}"
+        if meta.get("off") is not None:
+            note += f"; {meta['off']:g} = off"
+        text = f"{meta['help']} ({note})" if meta["help"] else f"({note})"
+        kwargs: dict[str, Any] = {"default": None, "help": text.replace("%", "%%")}
+        if meta.get("metavar"):
+            kwargs["metavar"] = meta["metavar"]
+        if kind is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif kind is str:
+            choices = _choices(meta)
+            if choices is not None:
+                kwargs["choices"] = tuple(choices)
+        elif kind in (int, float):
+            kwargs["type"] = _parser_for(f.name, annotation, meta)
+        else:
+            continue  # mappings and the like are set by code
+        target.add_argument(flag_of(f), dest="__".join(path), **kwargs)
+
+
+def from_args(cls: type[C], args: argparse.Namespace, quick: bool = False, **fixed: Any) -> C:
+    """The config the parsed options describe: the user's values over the defaults (over the
+    ``cls.quick()`` values with ``quick``); ``fixed`` sets fields (top level) that code chose.
+    A library error about a field is raised again naming the field's flag."""
+    base = cls.quick() if quick and hasattr(cls, "quick") else cls()  # type: ignore[attr-defined]
+    flags: dict[str, str] = {}
+
+    def build(klass: type, obj: Any, prefix: tuple[str, ...]) -> Any:
+        hints = typing.get_type_hints(klass)
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(klass):
+            path = (*prefix, f.name)
+            if dataclasses.is_dataclass(hints[f.name]):
+                values[f.name] = build(hints[f.name], getattr(obj, f.name), path)
+                continue
+            flags[f.name] = flag_of(f)
+            given = getattr(args, "__".join(path), None)
+            if given is OFF:
+                given = values[f.name] = None
+            else:
+                values[f.name] = given if given is not None else getattr(obj, f.name)
+        if not prefix:
+            values.update(fixed)
+        try:
+            return klass(**values)
+        except ConfigError as exc:
+            if exc.field in flags:
+                raise RnnlabError(f"{flags[exc.field]}: {exc.detail}") from None
+            raise
+
+    return build(cls, base, ())
+
+
+def to_dict(config: Any) -> dict:
+    """JSON-able form of a config (nested configs as nested objects)."""
+    return dataclasses.asdict(config)
