@@ -6,11 +6,18 @@ whole harness on tiny shapes to check the plumbing.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
 
 from rnnlab.bench.timing import interleaved_medians
+
+
+def torch_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def test_interleaved_medians_alternates_and_counts_calls():
@@ -27,7 +34,7 @@ def smoke_json(tmp_path_factory):
     from conftest import _run_cli
 
     plot = tmp_path_factory.mktemp("bench") / "plot.png"
-    r = _run_cli("bench", "--smoke", "--quick", "--json", "--plot", str(plot))
+    r = _run_cli("bench", "--smoke", "--quick", "--json", "--device", "cpu", "--plot", str(plot))
     assert r.code == 0, r.err
     return json.loads(r.out), plot
 
@@ -99,3 +106,54 @@ def test_plot_is_a_png(smoke_json):
 
 def test_bad_threads_is_a_user_error(cli, user_error):
     user_error(cli("bench", "--threads", "0"), "--threads")
+
+
+@pytest.mark.skipif(torch_cuda(), reason="there is a GPU here: --device cuda would run")
+def test_device_cuda_without_a_gpu_is_a_user_error(cli, user_error):
+    user_error(cli("bench", "--device", "cuda"), "--device cuda: no CUDA GPU is available")
+
+
+def test_bad_device_is_a_user_error(cli, user_error):
+    user_error(cli("bench", "--device", "tpu"), "--device")
+
+
+def test_floor_counts_h_written_and_h_and_its_gradient_read():
+    from rnnlab.bench.gpu import floor_bytes
+
+    assert floor_bytes(64, 4096, 128, 1, 4) == 3 * 64 * 4096 * 128 * 4 + 2 * 64 * 4096 * 4
+
+
+@pytest.mark.skipif(torch_cuda(), reason="on a GPU the real GPU bench runs instead")
+@pytest.mark.skipif(importlib.util.find_spec("triton") is None, reason="triton is not installed")
+def test_gpu_bench_runs_end_to_end_on_the_cpu_under_the_interpreter(monkeypatch, tmp_path, capsys):
+    """The GPU bench's code, every case and the JSON, on CPU tensors (Triton interpreted), so that
+    the one run on a real GPU does not fail on plumbing; no time is asserted."""
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    from triton.runtime.interpreter import InterpretedFunction
+
+    import rnnlab.kernels.triton_minimal as TM
+    from rnnlab.bench.gpu import GATED, GpuBenchConfig, run_gpu_bench
+    from rnnlab.bench.plot import plot_time_vs_t
+
+    if not isinstance(TM._local, InterpretedFunction):
+        pytest.skip("the Triton kernels were imported compiled in this process")
+    result = run_gpu_bench(GpuBenchConfig(quick=True, smoke=True, device="cpu"))
+    assert result.errors == []
+    data = json.loads(json.dumps(result.to_dict()))
+    gated = [c for c in data["cases"] if c["group"] == "gated float32"]
+    assert {c["impl"] for c in gated} == set(GATED)
+    assert {c["T"] for c in gated} == {16, 40}
+    for c in gated:
+        assert c["extra"]["x_floor"] == pytest.approx(c["seconds"] / c["extra"]["floor_seconds"])
+    assert data["limits"]["copy_GBps"] > 0
+    assert set(data["headline"]) >= {"mingru_triton_vs_cudnn_gru_t4096", "targets"}
+    deer = {c["impl"] for c in data["cases"] if c["group"] == "deer"}
+    assert deer == {"sequential (cuDNN)", "sequential (step loop)", "DEER", "quasi-DEER"}
+    assert plot_time_vs_t(result.cases, tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+    from rnnlab.commands.bench import _print_gpu
+
+    _print_gpu(result, tmp_path / "p.png")
+    out = capsys.readouterr().out
+    assert "minGRU triton" in out
+    assert "Headline" in out
+    assert "failed" not in out

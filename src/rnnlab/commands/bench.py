@@ -16,6 +16,7 @@ from rnnlab.commands.common import (
     threads,
     user_text,
 )
+from rnnlab.errors import RnnlabError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,6 +34,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--threads", type=threads, default=1, help="torch/MKL threads (default 1)")
     p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="auto: the GPU when there is one (default); cuda: the GPU bench (cuDNN against "
+        "the Triton minGRU/minLSTM kernel and the scan, DEER, in absolute times against the "
+        "GPU's measured bandwidth and matmul rate)",
+    )
+    p.add_argument(
         "--plot",
         type=Path,
         default=Path("runs/bench/time_vs_T.png"),
@@ -45,9 +54,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def resolve_device(name: str) -> str:
+    """``cpu`` or ``cuda`` for ``--device``: auto takes the GPU when torch sees one."""
+    if name == "cpu":
+        return "cpu"
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if name == "cuda":
+        raise RnnlabError(
+            f"--device cuda: no CUDA GPU is available (torch {torch.__version__}"
+            + (", a CPU-only build)" if torch.version.cuda is None else ")")
+        )
+    return "cpu"
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the bench; print the table (or one JSON object) and write the plot."""
     output_file(args.plot, "--plot")
+    if resolve_device(args.device) == "cuda":
+        return run_gpu(args)
     from rich.progress import Progress
 
     from rnnlab.atomic import write_errors
@@ -67,6 +94,73 @@ def run(args: argparse.Namespace) -> int:
         return 0
     _print(result, plot)
     return 0
+
+
+def run_gpu(args: argparse.Namespace) -> int:
+    """The GPU bench: progress lines on stderr, then the table (or one JSON object)."""
+    import sys
+
+    from rnnlab.atomic import write_errors
+    from rnnlab.bench.gpu import GpuBenchConfig, run_gpu_bench
+    from rnnlab.bench.plot import plot_time_vs_t
+
+    cfg = GpuBenchConfig(quick=args.quick, seed=args.seed, smoke=args.smoke)
+    result = run_gpu_bench(cfg, lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True))
+    with write_errors("--plot", "the plot", args.plot):
+        plot = plot_time_vs_t(result.cases, args.plot)
+    data = result.to_dict() | {"plot": str(plot)}
+    if args.json:
+        print_json(data)
+        return 0
+    _print_gpu(result, plot)
+    return 0
+
+
+def _print_gpu(result, plot: Path) -> None:
+    from rich.table import Table
+
+    con = make_console()
+    c, lim = result.conditions, result.limits
+    con.print(
+        f"Conditions: {c['gpu']} ({c['sm_count']} SMs, {fmt(c['gpu_memory_GB'], 3)} GB), torch "
+        f"{c['torch']}, CUDA {c['cuda']}, cuDNN {c['cudnn']}, triton {c['triton']}; {c['timing']}"
+    )
+    bw = lim.get("copy_GBps")
+    mm = ", ".join(f"{k} {v:.1f} TFLOP/s" for k, v in lim.get("matmul_TFLOPs", {}).items())
+    con.print(f"Limits measured now: copy bandwidth {fmt(bw, 4)} GB/s; matmul {mm or '–'}")
+    con.print(f"Memory-traffic floor of a minGRU/minLSTM step: {result.floor['bytes']}")
+    table = Table(title="Training step (forward + backward of Σh), B=64, H=128, I=1, median")
+    for col in ("dtype", "impl", "T", "ms", "peak MB", "× floor", "× cuDNN", "× scan"):
+        table.add_column(col, justify="left" if col in ("dtype", "impl") else "right")
+    num = lambda v, f: "–" if v is None else format(v, f)  # noqa: E731
+    for k in result.cases:
+        if k.group == "deer":
+            continue
+        e = k.extra
+        table.add_row(e["dtype"], k.impl, str(k.T), f"{k.seconds * 1e3:.3f}",
+                      num(e.get("step_peak_MB"), ".0f"), num(e.get("x_floor"), ".2f"),
+                      num(k.ratio, ".2f"), num(e.get("vs_scan"), ".2f"))  # fmt: skip
+    con.print(table)
+    deer = Table(title="tanh RNN forward (B=16, H=32): sequential against parallel in time")
+    for col in ("impl", "T", "ms", "iterations", "max error", "× cuDNN"):
+        deer.add_column(col, justify="left" if col == "impl" else "right")
+    for k in result.cases:
+        if k.group == "deer":
+            e = k.extra
+            deer.add_row(k.impl, str(k.T), f"{k.seconds * 1e3:.2f}", str(e.get("iterations", "")),
+                         num(e.get("max_error"), ".1e"), f"{k.ratio:.3f}")  # fmt: skip
+    con.print(deer)
+    for name, T in result.deer["crossover_T"].items():
+        con.print(f"{name}: " + (f"faster from T = {T}" if T else "faster at no T measured"))
+    con.print("Headline (T = 4096, float32):")
+    for key, value in result.headline.items():
+        if key != "targets":
+            con.print(f"  {key} = {value:.2f}")
+    for target, ok in result.headline.get("targets", {}).items():
+        con.print(f"  {target}: {'met' if ok else 'NOT met'}")
+    for err in result.errors:
+        con.print(f"failed: {user_text(err, None)}")
+    con.print(f"Plot: {user_text(plot, None)}")
 
 
 def _print(result, plot: Path) -> None:
