@@ -5,12 +5,15 @@ without one (every other byte NUL), Windows-1252 and Latin-1 when the bytes are 
 ``,`` ``;`` tab or ``|`` separators (sniffed from the header), thousands separators
 (``1,234.5``; ``1.234,5`` in ``;`` files, where the comma is the decimal mark), spaces and
 currency signs around numbers, the usual missing-value markers (empty, ``NA``, ``NaN``,
-``null``, ``-``, ``.``) and time zones (converted to UTC).
+``null``, ``-``, ``.``), time zones (converted to UTC), day/month/year dates when some day is
+over 12 (:mod:`rnnlab.data.dates`), empty fields past the header's columns.
 
 Explained, with the line number of the file: a missing or empty file, a binary file (NUL or
-control bytes, a gzip or zip archive), a missing column (listing the columns that exist), a
-value that is not a number, a missing value (unless ``--fill``), inf, a value too large to
-square in float64, an unparseable, duplicated or unsorted date, a single row, a constant
+control bytes, a gzip or zip archive), a file past ``max_bytes`` or ``max_rows`` (a pipe or
+``/dev/zero`` never ends), a row with more values than the header has columns, a missing
+column (listing the columns that exist), a value that is not a number, a missing value (unless
+``--fill``), inf, a value too large to square in float64, an unparseable, ambiguous
+(day/month or month/day), out-of-range, duplicated or unsorted date, a single row, a constant
 series.
 """
 
