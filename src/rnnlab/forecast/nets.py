@@ -10,44 +10,10 @@ on the last hidden state of the last layer (regression: no softmax).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 from torch import Tensor, nn
 
-from rnnlab.config import check_fields, option
 from rnnlab.errors import RnnlabError
-
-
-@dataclass(frozen=True)
-class NetConfig:
-    """The network's shape.
-
-    kind : str            a cell name from :func:`rnnlab.cells.cell_names`, or "mlp"
-    hidden_size : int     H, units per layer
-    layers : int          stacked cells (recurrent) or hidden layers (mlp)
-    dropout : float       between layers, in training only
-    cell_options : dict   passed to ``make_cell`` (e.g. ``{"nonlinearity": "relu"}`` for rnn)
-    """
-
-    kind: str = option("rnn", "the cell", flag="--cell", cli=False)
-    hidden_size: int = option(
-        32, "hidden units per layer", low=1, high=4096, flag="--hidden", metavar="H"
-    )
-    layers: int = option(1, "stacked layers", low=1, high=64)
-    dropout: float = option(0.0, "between layers, in training only", low=0, high=0.999)
-    cell_options: dict = option(factory=dict, cli=False)
-
-    def __post_init__(self) -> None:
-        check_fields(self)
-
-    @classmethod
-    def quick(cls) -> NetConfig:
-        """The --quick run's settings: a small net."""
-        return cls(hidden_size=8)
-
-    def to_dict(self) -> dict:
-        """JSON-able form."""
-        return asdict(self)
+from rnnlab.settings.training import NetConfig
 
 
 class RecurrentNet(nn.Module):

@@ -28,49 +28,10 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import Tensor, nn
 
-from rnnlab.config import check_fields, option
 from rnnlab.errors import RnnlabError
 from rnnlab.forecast import distributed
+from rnnlab.settings.training import TrainConfig
 from rnnlab.stepper import Stepper
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """How to train; every field is a plain number so it goes into a checkpoint unchanged."""
-
-    epochs: int = option(
-        100,
-        "most passes over the training windows (early stopping ends sooner)",
-        low=1,
-        high=100_000,
-    )
-    lr: float = option(1e-3, "Adam's learning rate", low=0, above=True, high=1e6)
-    batch_size: int = option(64, "windows per optimisation step", low=1, high=2**20)
-    patience: int = option(
-        10,
-        "epochs without a better validation loss before stopping; 0: never",
-        low=0,
-        high=100_000,
-    )
-    clip_norm: float | None = option(
-        1.0, "clip the gradient's L2 norm to this", low=0, above=True, flag="--clip", off=0
-    )
-    weight_decay: float = option(0.0, "Adam's L2 penalty", low=0, high=1e6, cli=False)
-    seed: int = option(
-        0, "weights' initialisation and batch order", low=0, high=2**32 - 1, cli=False
-    )
-
-    def __post_init__(self) -> None:
-        check_fields(self)
-
-    @classmethod
-    def quick(cls) -> TrainConfig:
-        """The --quick run's settings: a few epochs, no early stop."""
-        return cls(epochs=3, patience=0)
-
-    def to_dict(self) -> dict:
-        """JSON-able form."""
-        return asdict(self)
 
 
 @dataclass
