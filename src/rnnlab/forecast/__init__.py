@@ -1,5 +1,8 @@
 """Forecasting: forecasters with fit/predict, baselines, the training loop, metrics, checkpoints.
 
+    >>> f = RecurrentForecaster(cell="gru", window=20).fit(prices)   # doctest: +SKIP
+    >>> f.predict(5)           # a pandas Series indexed by the next dates  # doctest: +SKIP
+
 Importing this package imports torch.
 """
 
@@ -7,10 +10,16 @@ from rnnlab.forecast.base import Forecaster, WindowedForecaster
 from rnnlab.forecast.baselines import LinearAR, MovingAverage, Persistence
 from rnnlab.forecast.checkpoint import load_checkpoint, save_checkpoint
 from rnnlab.forecast.experiment import ForecastConfig, ForecastResult, run_forecast
+from rnnlab.forecast.inputs import as_series
 from rnnlab.forecast.metrics import Scores, score
 from rnnlab.forecast.models import DEFAULT_MODELS, make_forecaster, model_names
 from rnnlab.forecast.nets import MLPNet, NetConfig, RecurrentNet
-from rnnlab.forecast.neural import MLPForecaster, NeuralForecaster, RecurrentForecaster
+from rnnlab.forecast.neural import (
+    MLPForecaster,
+    NeuralForecaster,
+    RecurrentForecaster,
+    torch_threads,
+)
 from rnnlab.forecast.training import EpochReport, TrainConfig, TrainHistory, train
 
 __all__ = [
@@ -32,11 +41,13 @@ __all__ = [
     "TrainConfig",
     "TrainHistory",
     "WindowedForecaster",
+    "as_series",
     "load_checkpoint",
     "make_forecaster",
     "model_names",
     "run_forecast",
     "save_checkpoint",
     "score",
+    "torch_threads",
     "train",
 ]
