@@ -97,7 +97,7 @@ def test_two_process_ddp_matches_one_process(tmp_path, cli_here, ddp_run):
 
 @pytest.mark.slow
 def test_ddp_killed_mid_checkpoint_resumes_to_the_same_model(tmp_path, ddp_run, kill_in_write):
-    """Rank 0 dies halfway through epoch 3's checkpoint (its 13th file, 5 per checkpoint);
+    """Rank 0 dies halfway through epoch 3's checkpoint (its 15th file, 6 per checkpoint);
     torchrun stops rank 1. Resumed under torchrun, the run ends bit for bit where the
     uninterrupted two-process run ended (the same float32 operations in the same order)."""
     from safetensors.torch import load_file
@@ -105,7 +105,7 @@ def test_ddp_killed_mid_checkpoint_resumes_to_the_same_model(tmp_path, ddp_run, 
     from rnnlab.forecast.checkpoint import load_checkpoint
 
     path = tmp_path / "ckpt"
-    proc = _torchrun(str(kill_in_write), *ARGS, "--out", str(path), env={"KILL_AT_WRITE": "13"})
+    proc = _torchrun(str(kill_in_write), *ARGS, "--out", str(path), env={"KILL_AT_WRITE": "15"})
     assert proc.returncode != 0
     assert proc.stdout == ""
     assert load_checkpoint(path).history_.epochs == 2  # epoch 2's checkpoint, whole
