@@ -58,6 +58,8 @@ def to_ns(dates: np.ndarray, where: Callable[[int], str]) -> np.ndarray:
         d = d.astype("datetime64")
     elif d.dtype.kind != "M":
         d = d.astype("datetime64[ns]")
+    if d.dtype == np.dtype("datetime64[ns]"):
+        return d  # (no copy: Series.head and .tail run often)
     bad = np.flatnonzero(outside_ns(d))
     if bad.size:
         i = int(bad[0])
