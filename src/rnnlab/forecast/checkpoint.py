@@ -425,8 +425,10 @@ def _tail(config: dict, pre: Preprocessor, where: str) -> Series:
     if dates is not None:
         if not isinstance(dates, list) or not all(isinstance(d, str) for d in dates):
             raise RnnlabError(f"{where}: history.dates must be a list of dates")
+        from rnnlab.data.dates import dates_from_text
+
         try:
-            dates = np.array(dates, dtype="datetime64[ns]")
+            dates = dates_from_text(dates)  # datetime64[ns], never wrapped around
         except (ValueError, TypeError, OverflowError):
             raise RnnlabError(f"{where}: history.dates are not dates") from None
     try:
