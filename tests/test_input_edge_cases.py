@@ -110,6 +110,20 @@ def test_next_dates_past_2262_are_exact_in_microseconds():
         next_dates(np.array(["1700-01-01", "1990-01-01"], dtype="datetime64[ns]"), 10**4)
 
 
+def test_a_checkpoint_date_past_the_range_is_refused(cli_here, clean_outcome, user_error,
+                                                     tmp_path):  # fmt: skip
+    """history.dates edited to year 9990: numpy would read 1806; predict refuses the field."""
+    path = write_series(tmp_path / "d.csv", DAYS.strftime("%Y-%m-%d"))
+    out = tmp_path / "m"
+    clean_outcome(cli_here("train", "--data", str(path), "--model", "linear", "--quick", "--out",
+                           str(out), "--json"))  # fmt: skip
+    config = json.loads((out / "config.json").read_text())
+    far = np.datetime64("9990-01-01") + np.arange(len(config["history"]["dates"]))
+    config["history"]["dates"] = [str(d) for d in far]  # wrapped, they would still increase
+    (out / "config.json").write_text(json.dumps(config))
+    user_error(cli_here("predict", "--model", str(out), "--json"), "history.dates are not dates")
+
+
 def test_checkpoint_dates_are_parsed_without_wrapping():
     """history.dates in a checkpoint's JSON: read exactly, or refused (numpy would wrap)."""
     exact = dates_from_text(["2262-04-11T23:47:16.854775807", "1677-09-21T00:12:43.145224193"])
