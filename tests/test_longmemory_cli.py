@@ -36,7 +36,7 @@ def test_lstm_forget_bias_default_and_override(cli_here):
         return json.loads(r.out)["results"]["lstm"]["config"]["forget_bias"]
 
     assert bias("--cell", "lstm") == 1.0
-    assert bias("--cell", "lstm", "--forget-bias", "torch") is None
+    assert bias("--cell", "lstm", "--torch-forget-bias") is None  # was --forget-bias torch
     assert bias("--cell", "lstm,gru", "--forget-bias", "3") == 3.0
 
 
@@ -80,7 +80,7 @@ def test_clipping_statistics_are_reported(cli_here):
     [
         (["--cell", "rnn,transformer"], ["--cell", "unknown cell 'transformer'"]),
         (["--cell", ","], ["--cell", "empty"]),
-        (["--clip", "-1"], ["--clip", "must be > 0"]),
+        (["--clip", "-1"], ["--clip", "must be above 0"]),
         (["--clip", "x"], ["--clip", "not a number"]),
         (["--length", "1"], ["--length", "at least 2"]),
         (["--lr", "0"], ["--lr"]),

@@ -26,9 +26,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import re
 import types
 import typing
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from rnnlab.errors import RnnlabError
@@ -38,13 +40,26 @@ _NOTHING = dataclasses.MISSING
 OFF = object()  # what the parser hands back for an X | None field's "off" value (--clip 0)
 
 
+_REFERENCE = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
+
+
 class ConfigError(RnnlabError, ValueError):
-    """A field of a config holds a value it may not: ``field`` names it."""
+    """A field of a config holds a value it may not: ``field`` names it (a dotted path such as
+    ``run.lr`` for a field of a nested config).
+
+    The message may name other fields as ``{name}``: a Python caller reads the field's name
+    (``chrono sets the forget-gate bias itself; drop forget_bias``), the command line its flag
+    (``--chrono: … drop --forget-bias``).
+    """
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field} {message}")
         self.field = field
         self.detail = message
+        super().__init__(f"{field} {self.text(str)}")
+
+    def text(self, name: Callable[[str], str]) -> str:
+        """The message with each ``{field}`` written as ``name(field)``."""
+        return _REFERENCE.sub(lambda m: name(m.group(1)), self.detail)
 
 
 def option(
@@ -58,7 +73,8 @@ def option(
     choices: Sequence[str] | Callable[[], Sequence[str]] | None = None,
     flag: str | None = None,
     metavar: str | None = None,
-    off: float | None = None,
+    off: float | str | tuple[float | str, ...] | None = None,
+    default_text: str | None = None,
     cli: bool = True,
 ) -> Any:
     """A dataclass field that is also an option.
@@ -67,11 +83,19 @@ def option(
         default, factory: the default value (``factory`` for a mutable one).
         help: one line for ``--help``; the default is appended by the builder.
         low, high: bounds for a number (inclusive; ``above=True`` makes ``low`` exclusive).
-        choices: the allowed strings (or a function returning them, called when checked).
+        choices: the allowed strings (or a function returning them, called when checked); for
+            a ``tuple[str, ...]`` field, the allowed items (given as ``a,b,c``).
         flag: the option's flag when it is not ``--`` + the name with dashes.
         metavar: the placeholder in ``--help``.
-        off: for an ``X | None`` field, the command-line value that means None (``--clip 0``).
+        off: for an ``X | None`` field, the command-line value(s) that mean None (``--clip 0``,
+            ``--clip none``): a number, a word, or a tuple of them.
+        default_text: what ``--help`` says the default is, where None stands for a value
+            worked out later (``lr``: "1e-3; irnn 1e-4").
         cli: False keeps the field out of the command line (set by code, not by users).
+
+    A ``bool`` field is a switch: ``--name`` when its default is False, ``--name/--no-name``
+    when it is True. A ``Path`` field takes a path; a ``tuple[str, ...]`` field a comma-separated
+    list.
     """
     meta = {
         "help": help,
@@ -82,6 +106,7 @@ def option(
         "flag": flag,
         "metavar": metavar,
         "off": off,
+        "default_text": default_text,
         "cli": cli,
     }
     if factory is not None:
@@ -154,8 +179,32 @@ def check_value(name: str, value: Any, annotation: Any, meta: dict) -> None:
         if choices is not None and value not in choices:
             raise ConfigError(name, f"must be one of {', '.join(choices)}; got {_shown(value)}")
         return
+    if kind is Path:
+        if not isinstance(value, Path):
+            raise ConfigError(name, f"must be a pathlib.Path, got {_shown(value)}")
+        if not str(value).strip():
+            raise ConfigError(name, "must be a path, got an empty one")
+        return
+    if kind is tuple:
+        if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(name, f"must be a tuple of strings, got {_shown(value)}")
+        if not value:
+            raise ConfigError(name, "must name at least one")
+        if len(set(value)) < len(value):
+            raise ConfigError(name, f"names one twice: {_shown(value)}")
+        choices = _choices(meta)
+        for item in value:
+            if choices is not None and item not in choices:
+                raise ConfigError(name, _unknown(name, item, choices))
+        return
     if kind is dict and not isinstance(value, dict):
         raise ConfigError(name, f"must be a mapping, got {_shown(value)}")
+
+
+def _unknown(name: str, item: str, choices: Sequence[str]) -> str:
+    """``unknown cell 'x'; choose from …`` (an item of the field ``cells`` is a cell)."""
+    noun = name.rsplit(".", 1)[-1].removesuffix("s")
+    return f"unknown {noun} {_shown(item)}; choose from {', '.join(choices)}"
 
 
 def check_fields(config: Any) -> None:
@@ -200,6 +249,25 @@ def _value_of(obj: Any, path: tuple[str, ...]) -> Any:
     return obj
 
 
+def _offs(meta: dict) -> tuple[float | str, ...]:
+    off = meta.get("off")
+    return () if off is None else off if isinstance(off, tuple) else (off,)
+
+
+def _is_off(text: str, meta: dict) -> bool:
+    """Whether ``text`` is one of the field's values that mean None (``0``, ``none``)."""
+    for off in _offs(meta):
+        if isinstance(off, str) and text.lower() == off.lower():
+            return True
+        if not isinstance(off, str):
+            try:
+                if float(text) == off:
+                    return True
+            except ValueError:
+                pass
+    return False
+
+
 def _parser_for(name: str, annotation: Any, meta: dict) -> Callable[[str], Any]:
     """An argparse ``type``: the text as the field's type, checked as the library checks it
     (so a bad value is refused while parsing, before any data is read)."""
@@ -207,6 +275,27 @@ def _parser_for(name: str, annotation: Any, meta: dict) -> Callable[[str], Any]:
 
     def parse(text: str) -> Any:
         cleaned = text.strip().replace("\u2212", "-")
+        if _is_off(cleaned, meta):
+            return OFF
+        if kind is Path:
+            if not cleaned:
+                raise argparse.ArgumentTypeError("the path is empty")
+            return Path(text)
+        if kind is tuple:
+            items = list(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+            if not items:
+                raise argparse.ArgumentTypeError("the list is empty")
+            choices = _choices(meta)
+            for item in items:
+                if choices is not None and item not in choices:
+                    raise argparse.ArgumentTypeError(_unknown(name, item, choices))
+            return tuple(items)
+        if kind is str:
+            try:
+                check_value(name, text, annotation, meta)
+            except ConfigError as exc:
+                raise argparse.ArgumentTypeError(exc.text(str)) from None
+            return text
         if kind is int:
             try:
                 value: Any = int(cleaned)
@@ -217,15 +306,37 @@ def _parser_for(name: str, annotation: Any, meta: dict) -> Callable[[str], Any]:
                 value = float(cleaned)
             except ValueError:
                 raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if meta.get("off") is not None and value == meta["off"]:
-            return OFF
+            if not math.isfinite(value):
+                raise argparse.ArgumentTypeError(f"{cleaned} is not a finite number")
         try:
             check_value(name, value, annotation, meta)
         except ConfigError as exc:
-            raise argparse.ArgumentTypeError(exc.detail) from None
+            raise argparse.ArgumentTypeError(exc.text(str)) from None
         return value
 
     return parse
+
+
+def _default_note(meta: dict, default: Any, quick: Any, has_quick: bool) -> str:
+    """``default 4; --quick 2; 0 = off`` for the help line."""
+
+    def shown(value: Any) -> Any:
+        if value is None:
+            return "off"
+        if value is True:
+            return "on"
+        if isinstance(value, tuple):
+            return ",".join(value)
+        return value
+
+    text = meta.get("default_text")
+    note = f"default {text if text is not None else shown(default)}"
+    if has_quick and quick != default:
+        note += f"; --quick {shown(quick)}"
+    offs = [f"{o:g}" if isinstance(o, int | float) else o for o in _offs(meta)]
+    if offs:
+        note += f"; {' or '.join(offs)} = off"
+    return note
 
 
 def add_options(
@@ -238,11 +349,11 @@ def add_options(
     """Add an option for every field of ``cls`` (nested configs flattened), ``--help`` showing
     its default (and the ``--quick`` one where it differs). Every option defaults to None, so
     :func:`from_args` knows what the user gave. ``groups`` titles the nested configs' option
-    groups; ``skip`` leaves fields out (by name)."""
+    groups; ``skip`` leaves fields out, by name (``seed``) or by dotted path (``run.seed``)."""
     base = cls()
     made: dict[str, argparse._ArgumentGroup] = {}
     for path, f, annotation in leaves(cls):
-        if f.name in skip:
+        if f.name in skip or ".".join(path) in skip:
             continue
         title = (groups or {}).get(path[0]) if len(path) > 1 else None
         target: Any = parser
@@ -251,24 +362,27 @@ def add_options(
         meta = dict(f.metadata)
         kind, _ = _kinds(annotation)
         default = _value_of(base, path)
-        shown = "off" if default is None else ("on" if default is True else default)
-        note = f"default {shown}"
-        if quick is not None and (q := _value_of(quick, path)) != default:
-            note += f"; --quick {q}"
-        if meta.get("off") is not None:
-            note += f"; {meta['off']:g} = off"
+        q = _value_of(quick, path) if quick is not None else default
+        note = _default_note(meta, default, q, quick is not None)
         text = f"{meta['help']} ({note})" if meta["help"] else f"({note})"
         kwargs: dict[str, Any] = {"default": None, "help": text.replace("%", "%%")}
         if meta.get("metavar"):
             kwargs["metavar"] = meta["metavar"]
+        elif _choices(meta) is None or kind is tuple:  # the flag's name, not the nested dest
+            kwargs["metavar"] = flag_of(f).lstrip("-").replace("-", "_").upper()
         if kind is bool:
-            kwargs["action"] = argparse.BooleanOptionalAction
-        elif kind is str:
+            if default is True:
+                kwargs["action"] = argparse.BooleanOptionalAction
+            else:  # a switch: present or not
+                kwargs["action"] = "store_const"
+                kwargs["const"] = True
+                kwargs["help"] = meta["help"].replace("%", "%%") or None
+        elif kind is str and not _offs(meta):
             choices = _choices(meta)
             if choices is not None:
                 kwargs["choices"] = tuple(choices)
-        elif kind in (int, float):
-            kwargs["type"] = _parser_for(f.name, annotation, meta)
+        elif kind in (int, float, str, Path, tuple):
+            kwargs["type"] = _parser_for(".".join(path), annotation, meta)
         else:
             continue  # mappings and the like are set by code
         target.add_argument(flag_of(f), dest="__".join(path), **kwargs)
@@ -277,9 +391,16 @@ def add_options(
 def from_args(cls: type[C], args: argparse.Namespace, quick: bool = False, **fixed: Any) -> C:
     """The config the parsed options describe: the user's values over the defaults (over the
     ``cls.quick()`` values with ``quick``); ``fixed`` sets fields (top level) that code chose.
-    A library error about a field is raised again naming the field's flag."""
+    A library error about a field is raised again naming the field's flag (and any field its
+    message names, as ``{field}``, by its flag too)."""
     base = cls.quick() if quick and hasattr(cls, "quick") else cls()  # type: ignore[attr-defined]
-    flags: dict[str, str] = {}
+    flags: dict[str, str] = {}  # by dotted path, and by bare name where that is unambiguous
+    for path, f, _ in leaves(cls):
+        flags[".".join(path)] = flag_of(f)
+        flags.setdefault(f.name, flag_of(f))
+
+    def flag(name: str) -> str:
+        return flags.get(name, name)
 
     def build(klass: type, obj: Any, prefix: tuple[str, ...]) -> Any:
         hints = typing.get_type_hints(klass)
@@ -289,7 +410,6 @@ def from_args(cls: type[C], args: argparse.Namespace, quick: bool = False, **fix
             if dataclasses.is_dataclass(hints[f.name]):
                 values[f.name] = build(hints[f.name], getattr(obj, f.name), path)
                 continue
-            flags[f.name] = flag_of(f)
             given = getattr(args, "__".join(path), None)
             if given is OFF:
                 given = values[f.name] = None
@@ -300,8 +420,10 @@ def from_args(cls: type[C], args: argparse.Namespace, quick: bool = False, **fix
         try:
             return klass(**values)
         except ConfigError as exc:
-            if exc.field in flags:
-                raise RnnlabError(f"{flags[exc.field]}: {exc.detail}") from None
+            full = ".".join((*prefix, exc.field))
+            where = full if full in flags else exc.field
+            if where in flags:
+                raise RnnlabError(f"{flags[where]}: {exc.text(flag)}") from None
             raise
 
     return build(cls, base, ())
@@ -310,3 +432,10 @@ def from_args(cls: type[C], args: argparse.Namespace, quick: bool = False, **fix
 def to_dict(config: Any) -> dict:
     """JSON-able form of a config (nested configs as nested objects)."""
     return dataclasses.asdict(config)
+
+
+def add_quick_option(parser: argparse.ArgumentParser, cls: type) -> None:
+    """``--quick``: ``cls.quick()`` in place of the defaults; the help is its docstring's first
+    line (what the small run is, for users)."""
+    doc = (cls.quick.__doc__ or "A small, fast run.").strip().splitlines()[0]  # type: ignore[attr-defined]
+    parser.add_argument("--quick", action="store_true", help=doc[0].lower() + doc[1:])

@@ -13,48 +13,19 @@ import math
 from pathlib import Path
 
 from rnnlab.commands.common import (
-    MAX_WEIGHT,
     add_json_option,
-    add_quick_option,
-    add_seed_option,
     make_console,
     output_file,
-    parse_number,
     print_json,
-    real,
     threads,
     user_text,
-    whole,
 )
-from rnnlab.commands.data_options import MAX_BATCH, MAX_HIDDEN
-from rnnlab.errors import RnnlabError
-
-# Normal defaults and the --quick ones (a run of a few seconds for tests).
-DEFAULTS = {
-    "length": (200, 10),
-    "hidden": (128, 8),
-    "batch_size": (64, 16),
-    "max_steps": (100_000, 40),
-    "budget": (600.0, 30.0),
-    "eval_every": (100, 20),
-    "eval_size": (1000, 64),
-}
-# Per-cell defaults where the shared ones do not suit:
-#   irnn  Adam lr 1e-4: Le, Jaitly & Hinton (2015) train the IRNN with a small learning rate
-#   lstm  forget-gate bias 1 (Gers, Schmidhuber & Cummins 2000; Jozefowicz et al. 2015; the
-#         default of Keras's LSTM): with torch's U(−1/√H, 1/√H) init, f ≈ 0.5 at the start
-CELL_DEFAULTS: dict[str, dict] = {"irnn": {"lr": 1e-4}, "lstm": {"forget_bias": 1.0}}
-OPTIMIZERS = ("adam", "sgd")  # rnnlab.tasks.runner.OPTIMIZERS, without importing torch
-TASKS = ("adding", "copy")  # rnnlab.tasks.task_names()
-MAX_LENGTH = 100_000  # T: batches of B·T inputs, and T steps per sequence
-MAX_EVAL = 2**16  # validation sequences, all evaluated in one batch
-MAX_ACTIVATIONS = 2**28  # B·T·H states kept for backpropagation (1 GiB in float32)
+from rnnlab.config import add_options, add_quick_option, from_args
+from rnnlab.settings.longmemory import LongMemoryConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``longmemory`` command."""
-    from rnnlab.commands.gradients import INIT_SCHEMES
-
+    """Add the ``longmemory`` command: its options are :class:`LongMemoryConfig`'s fields."""
     p = sub.add_parser(
         "longmemory",
         help="the adding problem and the copy task: which cells remember over T steps",
@@ -66,197 +37,72 @@ def register(sub: argparse._SubParsersAction) -> None:
             "of it)."
         ),
     )
-    p.add_argument("--task", choices=TASKS, default="adding", help="default adding")
-    p.add_argument(
-        "--length", type=whole(2, MAX_LENGTH), metavar="T", help="the delay T (default 200)"
-    )
-    p.add_argument(
-        "--cell",
-        default="rnn,lstm,gru",
-        metavar="NAMES",
-        help="comma-separated cell names (default rnn,lstm,gru; also irnn, and every other "
-        "registered cell)",
-    )
-    g = p.add_argument_group("training")
-    g.add_argument(
-        "--hidden", type=whole(1, MAX_HIDDEN), metavar="H", help="hidden units (default 128)"
-    )
-    g.add_argument(
-        "--batch-size", type=whole(1, MAX_BATCH), help="fresh sequences per step (default 64)"
-    )
-    g.add_argument(
-        "--lr",
-        type=real(0, above=True),
-        help="learning rate (default 1e-3; irnn 1e-4, after Le et al.)",
-    )
-    g.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="default adam")
-    g.add_argument(
-        "--clip",
-        metavar="C",
-        default="none",
-        help="clip the gradient's global norm to C (default none)",
-    )
-    g.add_argument("--max-steps", type=whole(1), help="most steps per cell (default 100000)")
-    g.add_argument(
-        "--budget",
-        type=real(0, above=True),
-        metavar="SECONDS",
-        help="most seconds of training per cell (default 600)",
-    )
-    g.add_argument(
-        "--eval-every", type=whole(1), help="steps between validation losses (default 100)"
-    )
-    g.add_argument(
-        "--eval-size", type=whole(1, MAX_EVAL), help="validation sequences (default 1000)"
-    )
-    g.add_argument(
-        "--no-stop",
-        action="store_true",
-        help="keep training after the task is solved (default: stop at the first solved check)",
-    )
-    g.add_argument("--init", choices=INIT_SCHEMES, default="default", help="recurrent weights")
-    g.add_argument(
-        "--scale",
-        type=real(limit=MAX_WEIGHT),
-        default=1.0,
-        help="times the --init scheme (default 1)",
-    )
-    g.add_argument(
-        "--forget-bias",
-        metavar="B",
-        help="the LSTM's forget-gate bias (default 1; 'torch' keeps torch's own init)",
-    )
-    g.add_argument(
-        "--chrono",
-        action="store_true",
-        help="LSTM/GRU: chrono init of the gate biases over 1 … T (Tallec & Ollivier 2018)",
-    )
-    g.add_argument("--threads", type=threads, default=1, help="torch threads (default 1)")
-    p.add_argument("--plot", type=Path, metavar="FILE.png", help="write the learning curves")
-    add_seed_option(p)
-    add_quick_option(p)
+    add_options(p, LongMemoryConfig, quick=LongMemoryConfig.quick(), groups={"run": "training"})
+    p.add_argument("--threads", type=threads, default=1, help="torch threads (default 1)")
+    add_quick_option(p, LongMemoryConfig)
     add_json_option(p)
     p.set_defaults(run=run)
 
 
-def _pick(args: argparse.Namespace, name: str):
-    value = getattr(args, name)
-    if value is not None:
-        return value
-    normal, quick = DEFAULTS[name]
-    return quick if args.quick else normal
-
-
-def _cells(text: str) -> list[str]:
-    from rnnlab.cells import cell_names
-
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise RnnlabError("--cell: the list is empty")
-    known = cell_names()
-    for n in names:
-        if n not in known:
-            raise RnnlabError(f"--cell: unknown cell {n!r}; choose from {', '.join(known)}")
-    return list(dict.fromkeys(names))
-
-
-def _clip(text: str) -> float | None:
-    if text.strip().lower() in ("none", "0", "off"):
-        return None
-    value = parse_number(text, "--clip")
-    if value <= 0:
-        raise RnnlabError(f"--clip: must be > 0 (or none), got {text}")
-    return value
-
-
-def _forget_bias(text: str | None) -> float | None:
-    """The LSTM's forget-gate bias: the default 1, a number, or None for torch's own init."""
-    if text is None:
-        return CELL_DEFAULTS["lstm"]["forget_bias"]
-    if text.strip().lower() == "torch":
-        return None
-    return parse_number(text, "--forget-bias", MAX_WEIGHT)
-
-
-def configs(args: argparse.Namespace) -> list:
-    """One :class:`RunConfig` per cell named in ``--cell``."""
-    from rnnlab.tasks.runner import RunConfig
-
-    clip = _clip(args.clip)
-    names = _cells(args.cell)
-    forget_bias = _forget_bias(args.forget_bias)
-    if args.forget_bias is not None and "lstm" not in names:
-        raise RnnlabError("--forget-bias: sets the LSTM's forget gate, but --cell names no lstm")
-    if args.chrono and not {"lstm", "gru"} & set(names):
-        raise RnnlabError("--chrono: sets LSTM and GRU gate biases, but --cell names neither")
-    if args.chrono and args.forget_bias is not None:
-        raise RnnlabError("--chrono: sets the forget-gate bias itself; drop --forget-bias")
-    T, H = _pick(args, "length"), _pick(args, "hidden")
-    for option, B in (
-        ("--batch-size", _pick(args, "batch_size")),
-        ("--eval-size", _pick(args, "eval_size")),
-    ):
-        if B * T * H > MAX_ACTIVATIONS:
-            raise RnnlabError(
-                f"{option}, --length, --hidden: B·T·H = {B}·{T}·{H} = {B * T * H} hidden "
-                f"states, more than {MAX_ACTIVATIONS} (memory for backpropagation); use smaller "
-                "sizes"
-            )
-    out = []
-    for name in names:
-        defaults = CELL_DEFAULTS.get(name, {})
-        lr = args.lr if args.lr is not None else defaults.get("lr", 1e-3)
-        out.append(
-            RunConfig(
-                cell=name,
-                hidden=_pick(args, "hidden"),
-                batch_size=_pick(args, "batch_size"),
-                lr=lr,
-                optimizer=args.optimizer,
-                clip=clip,
-                max_steps=_pick(args, "max_steps"),
-                budget=_pick(args, "budget"),
-                eval_every=_pick(args, "eval_every"),
-                eval_size=_pick(args, "eval_size"),
-                stop_when_solved=not args.no_stop,
-                init=args.init,
-                scale=args.scale,
-                forget_bias=forget_bias if name == "lstm" and not args.chrono else None,
-                chrono=args.chrono and name in ("lstm", "gru"),
-                seed=args.seed,
-            )
-        )
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
-    """Run every cell on the task, one after the other; print the table or JSON."""
+    """Run every cell on the task, one after the other; print the plan, then the table or
+    JSON."""
+    config = from_args(LongMemoryConfig, args, quick=args.quick)
+    if config.plot is not None:
+        output_file(config.plot, "--plot")
+    _plan(config, stderr=args.json)  # before torch's import: the first second says it
+
     from rnnlab.commands.data_options import set_threads
     from rnnlab.tasks import make_task, run_task
     from rnnlab.tasks.runner import build_net
 
-    if args.plot is not None:
-        output_file(args.plot, "--plot")
-    task = make_task(args.task, _pick(args, "length"))
-    runs = configs(args)
+    task = make_task(config.task, config.length)
+    runs = config.runs()
     set_threads(args)
-    for config in runs:  # every option fits every cell, before the first long run starts
-        build_net(task, config)
+    for run_config in runs:  # every option fits every cell, before the first long run starts
+        build_net(task, run_config)
     results = []
     with step_progress() as start:
-        for config in runs:
-            results.append(run_task(task, config, start(config.cell, config)))
-    if args.plot is not None:
+        for run_config in runs:
+            results.append(run_task(task, run_config, start(run_config.cell, run_config)))
+    if config.plot is not None:
         from rnnlab.atomic import write_errors
         from rnnlab.tasks.plot import plot_learning_curves
 
-        with write_errors("--plot", "the learning curves", args.plot):
-            plot_learning_curves(task, results, args.plot)
+        with write_errors("--plot", "the learning curves", config.plot):
+            plot_learning_curves(task, results, config.plot)
     if args.json:
-        print_json(to_json(task, results, args.plot))
+        print_json(to_json(task, results, config.plot))
         return 0
-    _print(task, results, args.plot)
+    _print(task, results, config.plot)
     return 0
+
+
+def _duration(seconds: float) -> str:
+    """``45 s``, ``30 min``, ``2.5 h``."""
+    if seconds < 120:
+        return f"{seconds:g} s"
+    if seconds < 3 * 3600:
+        return f"{seconds / 60:.3g} min"
+    return f"{seconds / 3600:.3g} h"
+
+
+def _plan(config: LongMemoryConfig, stderr: bool) -> None:
+    """What is about to run and how long it can take, before the first step: on stdout with
+    the tables, on stderr (a terminal only) with --json."""
+    console = make_console(stderr=stderr)
+    if stderr and not console.is_terminal:
+        return
+    r = config.run
+    task = "the adding problem" if config.task == "adding" else "the copy task"
+    stop = "until solved, " if r.stop_when_solved else ""
+    worst = config.worst_case_seconds()
+    limit = f"{_duration(r.budget)} per cell" if r.budget is not None else "no time limit"
+    total = "" if worst is None else f": at most {_duration(worst)} in all"
+    console.print(
+        f"Training {', '.join(config.cells)} on {task}, T = {config.length}, one after the "
+        f"other: each {stop}{r.max_steps} steps or {limit}{total}."
+    )
 
 
 def _number(x: float) -> float | None:
@@ -295,30 +141,33 @@ def to_json(task, results, plot: Path | None) -> dict:
 
 
 def _print(task, results, plot: Path | None) -> None:
+    """The table (seven short columns: it fits 80), then one line per cell with what does not
+    fit a column (how it stopped, the gradient norms), then the settings."""
+    from rich import box
     from rich.table import Table
 
     console = make_console()
     console.print(f"[bold]{task.describe()}[/]")
-    table = Table()
+    table = Table(box=box.SIMPLE_HEAD)
     for col in ("cell", "final loss", "× baseline", "solved", "status", "steps", "seconds"):
         table.add_column(col, justify="left" if col in ("cell", "status") else "right")
-    table.add_column("gradient norm before clipping")
     for r in results:
-        ratio = r.final_loss / task.baseline()
-        status = r.status if r.message is None else f"{r.status}: {r.message}"
-        if r.solved_step is not None:
-            status += f" (first below the bar at step {r.solved_step})"
         table.add_row(
             r.cell,
             f"{r.final_loss:.4g}",
-            f"{ratio:.3f}",
+            f"{r.final_loss / task.baseline():.3f}",
             "[green]yes[/]" if r.solved else "[red]no[/]",
-            status,
+            r.status,
             str(r.steps),
             f"{r.seconds:.0f}" if r.seconds >= 10 else f"{r.seconds:.1f}",
-            r.clipping.describe(),
         )
     console.print(table)
+    for r in results:
+        notes = [] if r.message is None else [r.message]
+        if r.solved_step is not None:
+            notes.append(f"first below the bar at step {r.solved_step}")
+        notes.append(r.clipping.describe())
+        console.print(f"  {r.cell}: {'; '.join(notes)}")
     c = results[0].config
 
     def own(r) -> str:
@@ -326,10 +175,11 @@ def _print(task, results, plot: Path | None) -> None:
         fb += ", chrono init" if r.config.chrono else ""
         return f"{r.cell} lr {r.config.lr:g}{fb}"
 
+    budget = "no time limit" if c.budget is None else f"{c.budget:g} s"
     console.print(
         f"H = {c.hidden}, batch {c.batch_size}, {c.optimizer} ({'; '.join(map(own, results))}), "
         f"clip {'none' if c.clip is None else c.clip}, recurrent init {c.init} × {c.scale:g}, "
-        f"seed {c.seed}; at most {c.max_steps} steps and {c.budget:g} s per cell; validation "
+        f"seed {c.seed}; at most {c.max_steps} steps and {budget} per cell; validation "
         f"on {c.eval_size} fixed sequences every {c.eval_every} steps"
     )
     if plot is not None:

@@ -91,9 +91,11 @@ class RunResult:
 
 
 def build_net(task: Task, config: RunConfig) -> TaskNet:
-    """The cell (seeded, initialised as configured) and the task's head."""
+    """The cell (seeded, initialised as configured, the cell's defaults resolved by
+    :meth:`RunConfig.resolved`) and the task's head."""
     from rnnlab.cells.init import chrono_init, init_recurrent, set_forget_bias
 
+    config = config.resolved()
     torch.manual_seed(config.seed)
     cell = build_cell(config.cell, task.input_size, config.hidden, config.cell_options)
     init_recurrent(cell, config.init, config.scale, seed=config.seed)
@@ -129,7 +131,9 @@ def _stop_message(halt: Stop, step: int, factor: float | None) -> str:
 def run_task(
     task: Task, config: RunConfig, progress: Callable[[Progress], None] | None = None
 ) -> RunResult:
-    """Train ``config.cell`` on ``task`` until solved, out of steps or out of time."""
+    """Train ``config.cell`` on ``task`` until solved, out of steps or out of time (the
+    cell's defaults resolved: the result's config is the one trained)."""
+    config = config.resolved()
     net = build_net(task, config)
     params = [p for p in net.parameters() if p.requires_grad]
     if config.optimizer == "adam":
