@@ -24,7 +24,7 @@ FORECAST = ("forecast", "--quick", "--models", "persistence,linear", "--json")
 HOLD = """
 import sys, time
 from rnnlab.outdir import claim_out
-with claim_out(sys.argv[1], "--out", "the test dir"):
+with claim_out(sys.argv[1], "--out", "the test dir", inside=sys.argv[2] == "inside"):
     print("held", flush=True)
     time.sleep(120)
 """
@@ -35,11 +35,14 @@ def _listing(path: Path) -> list[str]:
 
 
 @pytest.fixture
-def holder(tmp_path):
-    """Start a process that holds ``--out DIR``'s lock; yields (process, DIR)."""
+def holder(tmp_path, request):
+    """Start a process that holds ``--out DIR``'s lock (beside it, as train takes it, or with
+    ``@pytest.mark.parametrize("holder", ["inside"], indirect=True)`` inside it, as forecast
+    does); yields (process, DIR)."""
     out = tmp_path / "out"
+    where = getattr(request, "param", "beside")
     proc = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(out)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLD, str(out), where], stdout=subprocess.PIPE, text=True
     )
     try:
         assert proc.stdout.readline().strip() == "held"
@@ -53,22 +56,34 @@ def holder(tmp_path):
 # -- case 5: two writers on one --out -------------------------------------------------------------
 
 
-def test_a_second_run_is_refused_at_once_naming_the_holder(holder, cli_here, user_error):
+@pytest.mark.parametrize(
+    ("holder", "args", "lock", "during"),
+    [
+        ("beside", TRAIN, ".out.lock", [".out.lock"]),  # a checkpoint: the lock beside it
+        ("inside", FORECAST, "out/.rnnlab.lock", ["out"]),  # a report: inside
+    ],
+    indirect=["holder"],
+)
+def test_a_second_run_is_refused_at_once_naming_the_holder(holder, cli_here, user_error, args,
+                                                           lock, during):  # fmt: skip
     proc, out = holder
     busy = f"--out: {out} is being written by another run (pid {proc.pid} on "
-    for args in (TRAIN, FORECAST):
-        started = time.perf_counter()
-        user_error(cli_here(*args, "--out", str(out)), busy, "wait for it to end")
-        assert time.perf_counter() - started < 5  # at the start, not after the training
-    assert not out.exists()  # the refused runs wrote nothing
+    started = time.perf_counter()
+    user_error(cli_here(*args, "--out", str(out)), busy, "wait for it to end")
+    assert time.perf_counter() - started < 5  # at the start, not after the training
+    assert _listing(out.parent) == during  # the refused run wrote nothing
     # a lock left by a killed process never blocks: the kernel drops a dead process's flock
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
-    assert (out.parent / ".out.lock").exists()  # its file is still there ...
-    r = cli_here(*TRAIN, "--out", str(out))  # ... and does not matter
+    assert (out.parent / lock).exists()  # its file is still there ...
+    r = cli_here(*args, "--out", str(out))  # ... and does not matter
     assert r.code == 0, r.err
-    assert load_checkpoint(out).history_.epochs == 2
     assert _listing(out.parent) == ["out"]  # the lock file is removed by the run that ends
+    if args is TRAIN:
+        assert load_checkpoint(out).history_.epochs == 2
+    else:
+        assert "report.html" in _listing(out)
+        assert ".rnnlab.lock" not in _listing(out)
 
 
 @pytest.mark.slow

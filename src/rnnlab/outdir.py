@@ -12,11 +12,13 @@ The policy, the same for every command that writes a directory (``train``, ``for
   link stays a link (an output directory linked onto a bigger disk keeps working); a link
   that loops is refused;
 - an existing path that is not a directory is refused before any work;
-- the lock is ``.NAME.lock`` beside the directory, held with ``flock(LOCK_EX | LOCK_NB)`` from
-  the start of the run to its end. The kernel drops a flock when its process ends, however it
-  ends (``kill -9`` included), so a lock left by a dead run never blocks. The file holds the
-  holder's pid, host and command line, which a second run names when it refuses; the holder
-  removes it when it finishes;
+- the lock is a file held with ``flock(LOCK_EX | LOCK_NB)`` from the start of the run to its
+  end: ``.NAME.lock`` beside a checkpoint directory (which is swapped whole, so its parent
+  must be writable anyway), ``DIR/.rnnlab.lock`` inside a report directory (whose parent may
+  not be writable: ``forecast --out ~``). The kernel drops a flock when its process ends,
+  however it ends (``kill -9`` included), so a lock left by a dead run never blocks. The file
+  holds the holder's pid, host and command line, which a second run names when it refuses;
+  the holder removes it when it finishes;
 - when the run fails, the directories the claim or the run created (the directory itself, its
   missing parents) are removed again if they are still empty.
 """
@@ -47,10 +49,11 @@ def directory(text: str) -> Path:
     return Path(text)
 
 
-def lock_path(path: str | Path) -> Path:
-    """The lock file of the directory ``path``: ``.NAME.lock`` beside its real location."""
+def lock_path(path: str | Path, inside: bool = False) -> Path:
+    """The lock file of the directory ``path``: ``.NAME.lock`` beside its real location, or
+    ``.rnnlab.lock`` inside it."""
     real = Path(os.path.realpath(path))
-    return real.with_name(f".{real.name}.lock")
+    return real / ".rnnlab.lock" if inside else real.with_name(f".{real.name}.lock")
 
 
 def _target(path: Path, option: str) -> Path:
@@ -129,12 +132,13 @@ def _tidy(created: list[Path]) -> None:
 
 
 @contextmanager
-def claim_out(path: str | Path, option: str, what: str) -> Iterator[Path]:
+def claim_out(path: str | Path, option: str, what: str, inside: bool = False) -> Iterator[Path]:
     """Hold the directory ``path`` for this run; yields the directory to write (``path``, or the
     directory it links to). See the module's docstring for the policy.
 
     ``option`` names the option that gave the path in messages; ``what`` the directory written
-    ("the checkpoint"), for a failed write.
+    ("the checkpoint"), for a failed write; ``inside``: the lock file inside the directory
+    (which is then made now), not beside it.
     """
     path = _target(Path(path), option)
     if path.exists() and not path.is_dir():
@@ -142,7 +146,7 @@ def claim_out(path: str | Path, option: str, what: str) -> Iterator[Path]:
     if not Path(os.path.realpath(path)).name:
         raise RnnlabError(f"{option}: {path} is the root directory; name one below it")
     created = [path, *_missing_parents(path)] if not path.exists() else []
-    lock = lock_path(path)
+    lock = lock_path(path, inside)
     try:
         lock.parent.mkdir(parents=True, exist_ok=True)
         fd = _acquire(lock, option, path)

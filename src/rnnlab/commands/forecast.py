@@ -102,7 +102,10 @@ def run(args: argparse.Namespace) -> int:
 
     models = _models(args.models)  # check the cheap things before the lock and torch
     # a second run on the same --out is refused now, not after its minutes of training
-    claim = nullcontext(None) if args.no_report else claim_out(args.out, "--out", "the report in")
+    if args.no_report:
+        claim = nullcontext(None)
+    else:  # the lock inside --out: its parent need not be writable (forecast --out ~)
+        claim = claim_out(args.out, "--out", "the report in", inside=True)
     with claim as out:
         return _forecast(args, models, out)
 
