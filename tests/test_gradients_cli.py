@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,10 +120,10 @@ def test_model_checkpoint(capsys, tmp_path):
     ("args", "needles"),
     [
         (["--wh", "0.5", "--cell", "lstm"], ["--cell", "--wh"]),
-        (["--cell", "transformer"], ["--cell", "unknown cell 'transformer'"]),
+        (["--cell", "transformer"], ["--cell", "invalid choice: 'transformer'"]),
         (["--wh", "abc"], ["--wh", "'abc' is not a number"]),
         (["--forget-bias", "1"], ["--forget-bias", "only the LSTM"]),
-        (["--input", "data"], ["--input data", "--model"]),
+        (["--input", "data"], ["--input: data needs --model"]),
         (["--steps", "1"], ["--steps", "at least 2"]),
         (["--model", "/nonexistent/dir"], ["--model", "no such checkpoint"]),
         (["--model", "/nonexistent/dir", "--hidden", "4"], ["--hidden", "comes from --model"]),
@@ -136,10 +137,13 @@ def test_a_real_process_prints_pure_json_and_help_imports_no_torch(cli):
     import subprocess
     import sys
 
+    from rnnlab.cells import cell_names
     from rnnlab.cells.init import INIT_SCHEMES
-    from rnnlab.commands.gradients import INIT_SCHEMES as OPTION_CHOICES
+    from rnnlab.settings.cells import BUILTIN_CELLS
+    from rnnlab.settings.cells import INIT_SCHEMES as OPTION_CHOICES
 
     assert OPTION_CHOICES == INIT_SCHEMES
+    assert cell_names() == BUILTIN_CELLS  # the torch-free list is the registry's
     r = cli("gradients", "--wh", "0.9", "--steps", "5", "--no-plot", "--json")
     assert r.code == 0
     assert json.loads(r.out)["grad_norm"] == pytest.approx(0.9 ** np.arange(5), rel=1e-12)
@@ -149,3 +153,39 @@ def test_a_real_process_prints_pure_json_and_help_imports_no_torch(cli):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stderr == "False"
+
+
+def test_the_plot_goes_under_an_output_folder(cli_here, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = cli_here("gradients", "--wh", "0.5", "--steps", "5", "--json")
+    assert json.loads(r.out)["plot"] == "out/gradients/gradients.png"
+    assert (tmp_path / "out/gradients/gradients.png").read_bytes()[:4] == b"\x89PNG"
+    r = cli_here("gradients", "--wh", "0.5", "--steps", "5", "--out", "elsewhere", "--json")
+    assert json.loads(r.out)["plot"] == "elsewhere/gradients.png"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "out"]  # nothing in cwd
+
+
+def test_train_says_what_it_does_before_it_does_it(cli_here, tmp_path):
+    args = ["--hidden", "4", "--steps", "5", "--train", "--train-steps", "20", "--no-plot"]
+    r = cli_here("gradients", *args)
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    plan = next(i for i, line in enumerate(lines) if "training rnn twice" in line)
+    assert "20 sgd steps each, without and with clipping at 1" in " ".join(lines[plan : plan + 2])
+    assert plan < next(i for i, line in enumerate(lines) if line.startswith("  no clipping"))
+
+
+def test_gradients_config_checks_name_fields():
+    from rnnlab.config import ConfigError
+    from rnnlab.settings.gradients import GradientsConfig, ProbeConfig
+
+    with pytest.raises(ConfigError, match=r"^cell wh sets the scalar tanh RNN; drop cell$"):
+        ProbeConfig(wh=0.5, cell="lstm")
+    with pytest.raises(ConfigError, match=r"^probe.hidden comes from model; drop it$"):
+        GradientsConfig(model=Path("m"), probe=ProbeConfig(hidden=4))
+    c = GradientsConfig(probe=ProbeConfig(wh=1.5))
+    assert (c.input_kind, c.explode_config().init, c.explode_config().scale) == (
+        "zero",
+        "identity",
+        1.5,
+    )

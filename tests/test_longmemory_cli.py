@@ -91,3 +91,75 @@ def test_clipping_statistics_are_reported(cli_here):
 )
 def test_bad_input_is_one_clear_line(cli_here, user_error, args, needles):
     user_error(cli_here("longmemory", "--quick", *args), *needles)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["longmemory", "--cell", "nope"],
+        ["longmemory", "--hidden", "4096", "--batch-size", "4096"],  # the B·T·H guard
+        ["longmemory", "--cell", "gru", "--forget-bias", "2"],
+        ["gradients", "--wh", "0.5", "--cell", "lstm"],
+        ["gradients", "--steps", "10000", "--hidden", "4096"],  # the T·H² guard
+        ["walkthrough", "--wx", "x"],
+    ],
+)
+def test_cheap_errors_are_cheap(argv):
+    """An argument error exits before torch is imported, in well under a second (it took
+    6–17 s when torch came first)."""
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import sys; from rnnlab.cli import main; code = main(sys.argv[1:]); "
+        "sys.stderr.write(f'torch imported: {\"torch\" in sys.modules}'); sys.exit(code)"
+    )
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("rnnlab: error: ")
+    assert proc.stderr.endswith("torch imported: False")
+    assert seconds < 2.0, seconds  # about 0.3 s here; torch alone takes 2.7 s
+
+
+def test_library_config_names_fields_and_resolves_cell_defaults():
+    from rnnlab.config import ConfigError
+    from rnnlab.settings.longmemory import LongMemoryConfig
+    from rnnlab.settings.tasks import RunConfig
+
+    runs = {r.cell: r for r in LongMemoryConfig(cells=("rnn", "lstm", "irnn", "gru")).runs()}
+    assert (runs["irnn"].lr, runs["rnn"].lr) == (1e-4, 1e-3)
+    assert (runs["lstm"].forget_bias, runs["gru"].forget_bias) == (1.0, None)
+    assert RunConfig(cell="lstm", torch_forget_bias=True).resolved().forget_bias is None
+    assert RunConfig(cell="lstm", chrono=True).resolved().forget_bias is None
+    with pytest.raises(ConfigError, match=r"^run.forget_bias sets the LSTM's .* cells names no"):
+        LongMemoryConfig(cells=("gru",), run=RunConfig(forget_bias=2.0))
+    with pytest.raises(ConfigError, match=r"^chrono sets the forget-gate bias itself; drop forget"):
+        RunConfig(cell="lstm", chrono=True, forget_bias=2.0)
+    with pytest.raises(ConfigError, match=r"^run.batch_size B·T·H = 4096·200·4096"):
+        LongMemoryConfig(run=RunConfig(hidden=4096, batch_size=4096))
+
+
+def test_old_spellings_still_work_and_the_plan_comes_first(cli_here):
+    r = cli_here("longmemory", "--quick", "--cell", "rnn", "--clip", "none", "--no-stop")
+    assert r.code == 0, r.err
+    first = r.out.splitlines()[0]
+    assert first.startswith("Training rnn on the adding problem, T = 10")
+    assert "at most 30 s in all" in first  # one cell × the --quick budget of 30 s
+    assert "clip none" in r.out
+    r = cli_here("longmemory", "--quick", "--cell", "rnn", "--clip", "0", "--json", "--stop")
+    assert json.loads(r.out)["results"]["rnn"]["config"]["clip"] is None
+    assert r.err == ""  # --json: stdout is the JSON, and no plan on a stderr that is no terminal
+
+
+def test_help_is_generated_from_the_fields(cli_here):
+    from rnnlab.cli import build_parser
+
+    sub = build_parser()._subparsers._group_actions[0].choices["longmemory"]  # type: ignore[union-attr]
+    text = " ".join(sub.format_help().split())
+    assert "--hidden H hidden units (default 128; --quick 8)" in text
+    assert "--lr LR learning rate (default 1e-3; irnn 1e-4, after Le et al. 2015)" in text
+    assert "--quick a small, fast run: T = 10, H = 8, 40 steps per cell" in text
+    assert "(for tests)" not in text

@@ -62,29 +62,30 @@ def run(args: argparse.Namespace) -> int:
 
         print_json({"default": DEFAULT_DATASET, "package": PACKAGE, "datasets": rows})
         return 0
+    from rich import box
     from rich.table import Table
 
     from rnnlab.commands.common import make_console
 
     console = make_console()
-    table = Table(
-        title="Embedded datasets (no network: files shipped by the bokeh_sampledata wheel)"
+    console.print(
+        "[bold]Embedded datasets[/] (no network: files shipped by the bokeh_sampledata wheel)"
     )
-    for col in ("name", "what", "frequency", "rows", "from", "to", "columns", "license"):
-        table.add_column(col, justify="right" if col == "rows" else "left")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("name", "rows", "from", "to"):
+        table.add_column(
+            col, justify="right" if col == "rows" else "left", no_wrap=col != "frequency"
+        )
+    for d in rows:
+        table.add_row(d["name"], str(d["rows"]), d["first"], d["last"])
+    console.print(table)
+    about = Table.grid(padding=(0, 2))  # what each one is: wraps in its column, never cut
+    about.add_column(no_wrap=True)
+    about.add_column()
     for d in rows:
         cols = ", ".join(f"[bold]{c}[/]" if c == d["default_column"] else c for c in d["columns"])
-        table.add_row(
-            d["name"],
-            d["title"],
-            d["frequency"],
-            str(d["rows"]),
-            d["first"],
-            d["last"],
-            cols,
-            d["license"],
-        )
-    console.print(table)
+        about.add_row(d["name"], f"{d['title']}; {d['frequency']}; columns {cols}; {d['license']}")
+    console.print(about)
     console.print(f"Default: --dataset {DEFAULT_DATASET} (bold: each dataset's default column).")
     groups: dict[tuple[str, str], list[str]] = {}
     for d in rows:

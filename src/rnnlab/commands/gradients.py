@@ -9,37 +9,28 @@ from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
 
 import numpy as np
 
 from rnnlab.commands.common import (
-    MAX_WEIGHT,
     add_json_option,
-    add_seed_option,
     fmt,
     make_console,
     output_file,
-    parse_number,
     print_json,
-    real,
     threads,
     user_text,
-    whole,
 )
-from rnnlab.commands.data_options import MAX_BATCH, MAX_HIDDEN
+from rnnlab.config import add_options, from_args
 from rnnlab.errors import RnnlabError
+from rnnlab.settings.cells import INIT_SCHEMES
+from rnnlab.settings.gradients import FROM_PROBE, GradientsConfig, jacobian_size_error
 
-_FRESH = ("cell", "wh", "hidden", "steps", "init", "scale", "forget_bias", "nonlinearity")
-# rnnlab.cells.init.INIT_SCHEMES, spelt out so that --help imports no torch (a test keeps
-# the two equal).
-INIT_SCHEMES = ("default", "normal", "orthogonal", "identity")
-MAX_STEPS = 10_000  # T
-MAX_JACOBIAN = 2**26  # T·H² entries of the Jacobians ∂h_T/∂h_t kept at once (512 MiB, float64)
+__all__ = ["INIT_SCHEMES", "register", "run", "to_json"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``gradients`` command."""
+    """Add the ``gradients`` command: its options are :class:`GradientsConfig`'s fields."""
     p = sub.add_parser(
         "gradients",
         help="vanishing and exploding gradients, measured, next to the theory",
@@ -50,178 +41,72 @@ def register(sub: argparse._SubParsersAction) -> None:
             "rate per step and a verdict, and writes a PNG plot."
         ),
     )
-    p.add_argument("--cell", metavar="NAME", help="rnn (default), lstm, gru, irnn, … any cell")
-    p.add_argument(
-        "--wh",
-        metavar="X",
-        help="the scalar tanh RNN with this recurrent weight (H = 1, zero bias, zero input)",
+    add_options(
+        p,
+        GradientsConfig,
+        groups={"practice": "exploding in practice (--train)"},
+        skip=[f"practice.{name}" for name in FROM_PROBE],
     )
-    p.add_argument(
-        "--hidden", type=whole(1, MAX_HIDDEN), metavar="H", help="hidden units (default 32)"
-    )
-    p.add_argument(
-        "--steps", type=whole(2, MAX_STEPS), metavar="T", help="sequence length T (default 50)"
-    )
-    p.add_argument(
-        "--init",
-        choices=INIT_SCHEMES,
-        help="recurrent weights: the cell's own (default), normal, orthogonal or identity",
-    )
-    p.add_argument("--scale", metavar="S", help="times the --init scheme (default 1)")
-    p.add_argument("--forget-bias", metavar="B", help="LSTM: the forget gate's bias")
-    p.add_argument("--nonlinearity", choices=("tanh", "relu"), help="rnn: the activation")
-    p.add_argument(
-        "--input",
-        choices=("zero", "noise", "data"),
-        help="x_t = 0, x_t ~ N(0,1), or (with --model) the checkpoint's last window; "
-        "default zero with --wh, data with --model, noise otherwise",
-    )
-    p.add_argument("--model", type=Path, metavar="DIR", help="a checkpoint from rnnlab train")
-    p.add_argument(
-        "--plot",
-        type=Path,
-        default=Path("gradients.png"),
-        metavar="FILE.png",
-        help="where to write the plot (default gradients.png)",
-    )
-    p.add_argument("--no-plot", action="store_true", help="write no plot")
-    g = p.add_argument_group("exploding in practice (--train)")
-    g.add_argument(
-        "--train",
-        action="store_true",
-        help="also train this network on the adding problem twice, without and with clipping",
-    )
-    g.add_argument(
-        "--train-length",
-        type=whole(2, MAX_STEPS),
-        default=10,
-        help="adding problem's T (default 10)",
-    )
-    g.add_argument("--train-steps", type=whole(1), help="steps per run (default 1000)")
-    g.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd", help="default sgd")
-    g.add_argument(
-        "--lr", type=real(0, above=True), default=0.1, help="learning rate (default 0.1)"
-    )
-    g.add_argument(
-        "--clip", type=real(0, above=True), default=1.0, help="the clipped run's norm (default 1)"
-    )
-    g.add_argument(
-        "--batch-size", type=whole(1, MAX_BATCH), default=32, help="sequences per step (default 32)"
-    )
-    g.add_argument("--threads", type=threads, default=1, help="torch threads (default 1)")
-    add_seed_option(p)
+    p.add_argument("--threads", type=threads, default=1, help="torch threads (default 1)")
     add_json_option(p)
     p.set_defaults(run=run)
 
 
-def _number(text: str | None, option: str) -> float | None:
-    return None if text is None else parse_number(text, option, MAX_WEIGHT)
-
-
-def check_options(args: argparse.Namespace) -> None:
-    """Conflicting or invalid options, found before torch is imported."""
-    if args.model is not None:
-        given = [o for o in _FRESH if getattr(args, o) is not None]
-        if given:
-            raise RnnlabError(f"--{given[0].replace('_', '-')}: comes from --model; drop it")
-        if args.train:
-            raise RnnlabError("--train: trains a fresh network; not with --model")
-    elif args.input == "data":
-        raise RnnlabError("--input data: needs --model DIR (a checkpoint's window)")
-    if _number(args.wh, "--wh") is not None:
-        for option in ("cell", "hidden", "init", "scale", "forget_bias", "nonlinearity"):
-            if getattr(args, option) is not None:
-                name = option.replace("_", "-")
-                raise RnnlabError(f"--{name}: --wh sets the scalar tanh RNN; drop --{name}")
-    _number(args.scale, "--scale")
-    if _number(args.forget_bias, "--forget-bias") is not None and args.cell != "lstm":
-        raise RnnlabError(
-            f"--forget-bias: only the LSTM has a forget gate, not {args.cell or 'rnn'}"
-        )
-    if not args.no_plot:
-        output_file(args.plot, "--plot")
-
-
-def probe_from_args(args: argparse.Namespace):
-    """The :class:`Probe` the options describe (a checkpoint, or a fresh network)."""
-    from rnnlab.diagnostics.probe import ProbeConfig, checkpoint_probe, random_probe
-
-    if args.model is not None:
-        return checkpoint_probe(args.model, args.input or "data", args.seed)
-    wh = _number(args.wh, "--wh")
-    config = ProbeConfig(
-        cell=args.cell or "rnn",
-        hidden=args.hidden if args.hidden is not None else 32,
-        steps=args.steps if args.steps is not None else 50,
-        init=args.init or "default",
-        scale=_number(args.scale, "--scale") if args.scale is not None else 1.0,
-        wh=wh,
-        input=args.input or ("zero" if wh is not None else "noise"),
-        forget_bias=_number(args.forget_bias, "--forget-bias"),
-        cell_options={} if args.nonlinearity is None else {"nonlinearity": args.nonlinearity},
-        seed=args.seed,
-    )
-    return random_probe(config)
-
-
 def run(args: argparse.Namespace) -> int:
-    """Measure, optionally train, plot, print."""
-    check_options(args)
-    from rnnlab.cells import cell_names
-
-    if args.cell is not None and args.cell not in cell_names():
-        known = ", ".join(cell_names())
-        raise RnnlabError(f"--cell: unknown cell {args.cell!r}; choose from {known}")
+    """Measure, print, optionally train (saying so first), plot."""
+    config = from_args(GradientsConfig, args)
+    plot_path = config.plot_path
+    if plot_path is not None:
+        output_file(plot_path, "--plot")
     from rnnlab.commands.data_options import set_threads
     from rnnlab.diagnostics.flow import gradient_flow
+    from rnnlab.diagnostics.probe import checkpoint_probe, random_probe
 
     set_threads(args)
-    probe = probe_from_args(args)
-    T, H = probe.x.shape[0], probe.cell.hidden_size
-    if T * H * H > MAX_JACOBIAN:
-        raise RnnlabError(
-            f"--steps, --hidden: T·H² = {T}·{H}² = {T * H * H} Jacobian entries, more than "
-            f"{MAX_JACOBIAN} (memory T·H²·8 bytes, time T·H³); use fewer steps or units"
-        )
+    if config.model is not None:
+        probe = checkpoint_probe(config.model, config.input_kind, config.probe.seed)
+        T, H = probe.x.shape[0], probe.cell.hidden_size
+        if (why := jacobian_size_error(T, H)) is not None:
+            raise RnnlabError(f"--model: {why}")
+    else:
+        probe = random_probe(config.probe_config())
     flow = gradient_flow(probe.cell, probe.x, probe.head)
-    training = _train(args, probe) if args.train else None
+    console = None if args.json else make_console()
+    if console is not None:
+        _print(console, probe, flow)
+    training = None
+    if config.train:
+        explode = config.explode_config()
+        if console is not None:
+            console.print(
+                f"[bold]Exploding in practice[/]: training {explode.cell} twice on the adding "
+                f"problem T = {explode.length}, {explode.steps} {explode.optimizer} steps each, "
+                f"without and with clipping at {explode.clip:g} …"
+            )
+        training = _train(explode)
+        if console is not None:
+            _print_training(console, training)
     plot = None
-    if not args.no_plot:
+    if plot_path is not None:
         from rnnlab.atomic import write_errors
         from rnnlab.diagnostics.plot import plot_gradient_flow
 
         runs = None if training is None else training[1:3]
-        with write_errors("--plot", "the plot", args.plot):
-            plot = plot_gradient_flow(flow, probe.description, args.plot, runs)
-    if args.json:
+        with write_errors("--plot", "the plot", plot_path):
+            plot = plot_gradient_flow(flow, probe.description, plot_path, runs)
+    if console is None:
         print_json(to_json(probe, flow, training, plot))
-        return 0
-    _print(probe, flow, training, plot)
+    elif plot is not None:
+        console.print(f"Plot: {user_text(plot, None)}")
     return 0
 
 
-def _train(args: argparse.Namespace, probe):
-    from rnnlab.diagnostics.explode import ExplodeConfig, exploding_in_practice
+def _train(config):
+    from rnnlab.diagnostics.explode import exploding_in_practice
     from rnnlab.diagnostics.theory import spectrum
     from rnnlab.tasks.adding import AddingProblem
     from rnnlab.tasks.runner import build_net
 
-    steps = args.train_steps if args.train_steps is not None else 1000
-    wh = _number(args.wh, "--wh")
-    config = ExplodeConfig(
-        cell=probe.name,
-        hidden=1 if wh is not None else (args.hidden or 32),
-        init="identity" if wh is not None else (args.init or "default"),
-        scale=wh if wh is not None else (_number(args.scale, "--scale") or 1.0),
-        cell_options={} if args.nonlinearity is None else {"nonlinearity": args.nonlinearity},
-        length=args.train_length,
-        steps=steps,
-        batch_size=args.batch_size,
-        optimizer=args.optimizer,
-        lr=args.lr,
-        clip=args.clip,
-        seed=args.seed,
-    )
     net = build_net(AddingProblem(config.length), config.run_config(None))
     weights = [p for name, p in net.cell.named_parameters() if name in ("wh", "weight_hh")]
     sigma = spectrum(weights[0].detach().double().numpy())["sigma_max"] if weights else None
@@ -311,10 +196,38 @@ def _bar(value: float, lo: float, hi: float, width: int = 24) -> str:
     return "█" * max(1, round(frac * width))
 
 
-def _print(probe, flow, training, plot) -> None:
+def _table(columns: list[tuple[str, list[str]]], bar: list[float] | None, width: int):
+    """A rich table of right-aligned columns, and a log-scale bar as wide as the console has
+    room for (24 at most; none under 6)."""
+    from rich import box
     from rich.table import Table
 
-    console = make_console()
+    def build(bar_width: int) -> Table:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        for name, _ in columns:
+            table.add_column(name, justify="right", no_wrap=True)
+        if bar_width:
+            table.add_column("log scale", no_wrap=True)
+        for i in range(len(columns[0][1])):
+            row = [cells[i] for _, cells in columns]
+            if bar_width:
+                row.append(_bar(bar[i], lo, hi, bar_width))  # type: ignore[index]
+            table.add_row(*row)
+        return table
+
+    logs = [math.log10(v) for v in bar or [] if math.isfinite(v) and v > 0]
+    lo, hi = (min(logs), max(logs)) if logs else (0.0, 0.0)
+    if bar is None:
+        return build(0)
+    from rich.console import Console
+
+    room = width - Console(width=1000).measure(build(0)).maximum - 3  # the bar column's pad
+    return build(min(24, room) if room >= 6 else 0)
+
+
+def _print(console, probe, flow) -> None:
+    """The measurement: Wh's spectrum, the table by lag (the gate path in a second table, so
+    each fits 80 columns), the fitted rates, the gates at work, the verdict."""
     T = flow.steps
     console.print(f"[bold]Gradient flow through time[/]: {user_text(probe.description, 200)}")
     if flow.spectrum is not None:
@@ -326,30 +239,26 @@ def _print(probe, flow, training, plot) -> None:
     if flow.theory_name:
         console.print(f"Theory ({flow.theory_kind}): {flow.theory_name}")
     shown = _lag_rows(T)
-    logs = [math.log10(v) for v in flow.grad_norm[shown] if math.isfinite(v) and v > 0]
-    lo, hi = (min(logs), max(logs)) if logs else (0.0, 0.0)
-    table = Table(title=None)
-    cols = ["lag k", "t", "‖∂h_T/∂h_t‖", "theory", "σ_min", "‖∂L/∂h_t‖"]
-    if flow.cell_state_norm is not None:
-        cols.append("‖∂c_T/∂c_t‖")
-    if flow.gate is not None:
-        cols += ["∏ gate", "mean gate_t"]
-    for c in cols:
-        table.add_column(c, justify="right", no_wrap=True)
-    table.add_column("log scale", no_wrap=True)
-    for k in shown:
-        t = T - k
-        row = [str(k), str(t), fmt(flow.grad_norm[k], 4)]
-        theory = flow.theory[k]
-        row.append("—" if theory is None else fmt(theory, 4))
-        row += [fmt(flow.grad_min[k], 4), fmt(flow.loss_grad_norm[k], 4)]
+    lags = [("lag k", [str(k) for k in shown]), ("t", [str(T - k) for k in shown])]
+    cols = [*lags, ("‖∂h_T/∂h_t‖", [fmt(flow.grad_norm[k], 4) for k in shown])]
+    if any(flow.theory[k] is not None for k in shown):
+        cols.append(
+            ("theory", ["—" if flow.theory[k] is None else fmt(flow.theory[k], 4) for k in shown])
+        )
+    cols += [
+        ("σ_min", [fmt(flow.grad_min[k], 4) for k in shown]),
+        ("‖∂L/∂h_t‖", [fmt(flow.loss_grad_norm[k], 4) for k in shown]),
+    ]
+    console.print(_table(cols, [flow.grad_norm[k] for k in shown], console.width))
+    if flow.cell_state_norm is not None or flow.gate is not None:
+        gates = list(lags)
         if flow.cell_state_norm is not None:
-            row.append(fmt(flow.cell_state_norm[k], 4))
+            gates.append(("‖∂c_T/∂c_t‖", [fmt(flow.cell_state_norm[k], 4) for k in shown]))
         if flow.gate is not None:
-            row += [fmt(flow.gate.path[t], 4), fmt(flow.gate.values[t - 1].mean(), 3)]
-        row.append(_bar(flow.grad_norm[k], lo, hi))
-        table.add_row(*row)
-    console.print(table)
+            g = flow.gate
+            gates.append(("∏ gate", [fmt(g.path[T - k], 4) for k in shown]))
+            gates.append(("mean gate_t", [fmt(g.values[T - k - 1].mean(), 3) for k in shown]))
+        console.print(_table(gates, None, console.width))
     rate = f"Fitted growth rate per step: ×{fmt(flow.rate, 4)}"
     if flow.theory_kind is not None and flow.spectrum is not None:
         rate += f" (theory: at most ×{fmt(flow.spectrum['sigma_max'], 4)}, σ_max(Wh))"
@@ -367,21 +276,15 @@ def _print(probe, flow, training, plot) -> None:
             )
         )
     console.print(f"[bold]Verdict[/]: {flow.verdict}")
-    if training is not None:
-        _print_training(console, training)
-    if plot is not None:
-        console.print(f"Plot: {user_text(plot, None)}")
 
 
 def _print_training(console, training) -> None:
     config, plain, clipped, baseline, sigma = training
     sig = "n/a" if sigma is None else fmt(sigma, 4)
     console.print(
-        f"[bold]Exploding in practice[/]: {config.cell}, H = {config.hidden}, σ_max(Wh) = {sig} "
-        f"at the start, on the adding problem T = {config.length} (baseline MSE "
-        f"{baseline:.4f}), {config.optimizer} lr {config.lr:g}, batch {config.batch_size}, "
-        f"{config.steps} steps, same seed for both runs; exploded means ‖g‖ past "
-        f"{config.explode_factor:g}× the first step's"
+        f"{config.cell}, H = {config.hidden}, σ_max(Wh) = {sig} at the start; baseline MSE "
+        f"{baseline:.4f}; lr {config.lr:g}, batch {config.batch_size}, same seed for both "
+        f"runs; exploded means ‖g‖ past {config.explode_factor:g}× the first step's"
     )
     for label, r in (("no clipping", plain), (f"clip at {config.clip:g}", clipped)):
         if r.diverged:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 
@@ -16,19 +15,17 @@ from rnnlab.commands.common import (
     add_json_option,
     fmt,
     make_console,
-    parse_number,
     parse_numbers,
     parse_pair,
     print_json,
 )
+from rnnlab.config import add_options, from_args
 from rnnlab.errors import RnnlabError
-
-# Made-up weights of the classic toy (zero biases): any weights give 0 for the inputs 0, 0.
-TOY = {"wx": 1.8, "wh": -0.5, "b": 0.0, "wout": 1.1, "bout": 0.0}
+from rnnlab.settings.walkthrough import WalkthroughConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``walkthrough`` command."""
+    """Add the ``walkthrough`` command: its options are :class:`WalkthroughConfig`'s fields."""
     p = sub.add_parser(
         "walkthrough",
         help="the unrolled RNN with every number, step by step",
@@ -38,60 +35,18 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Defaults: the classic toy, prices 0, 0 -> prediction 0."
         ),
     )
-    p.add_argument(
-        "--inputs",
-        default="0,0",
-        help="the sequence: '0,0' (one feature per step), or '1,2;3,4' (steps split by ';', "
-        "features by ',') (default 0,0)",
-    )
-    for name, label in (
-        ("wx", "input weight Wx"),
-        ("wh", "recurrent weight Wh"),
-        ("b", "hidden bias b"),
-        ("wout", "output weight W_out"),
-        ("bout", "output bias b_out"),
-    ):
-        p.add_argument(f"--{name}", metavar="X", help=f"{label} (default {TOY[name]})")
-    p.add_argument(
-        "--weights",
-        metavar="FILE.json",
-        type=Path,
-        help="matrices as a JSON object with the keys wx, wh, b, wout, bout (numbers or lists)",
-    )
-    p.add_argument("--h0", metavar="H", help="initial hidden state, e.g. '0.5' or '0.1,0.2'")
-    p.add_argument("--activation", choices=["tanh", "relu"], default="tanh")
-    scale = p.add_mutually_exclusive_group()
-    scale.add_argument(
-        "--scale",
-        metavar="MIN,MAX",
-        help="the min-max scale the values were squashed with; shows the prediction in real "
-        "units, MIN + y·(MAX − MIN)",
-    )
-    scale.add_argument(
-        "--standard",
-        metavar="MEAN,STD",
-        help="the mean/std scale the values were standardised with; real = MEAN + y·STD",
-    )
+    add_options(p, WalkthroughConfig)
     add_json_option(p)
     p.set_defaults(run=run)
 
 
-def _params(args: argparse.Namespace):
+def _params(config: WalkthroughConfig):
     from rnnlab.glassbox import RNNParams
     from rnnlab.glassbox.params import params_from_mapping
 
-    given = [name for name in TOY if getattr(args, name) is not None]
-    if args.weights is None:
-        values = {
-            name: TOY[name]
-            if getattr(args, name) is None
-            else parse_number(getattr(args, name), f"--{name}")
-            for name in TOY
-        }
-        return RNNParams.scalar(**values)
-    if given:
-        raise RnnlabError(f"--weights: give either a weights file or --{given[0]}, not both")
-    path: Path = args.weights
+    if config.weights is None:
+        return RNNParams.scalar(**config.scalars())
+    path = config.weights
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -132,23 +87,24 @@ def run(args: argparse.Namespace) -> int:
     from rnnlab.data.scaling import MinMaxScaler, StandardScaler
     from rnnlab.glassbox import forward, step_records
 
-    params = _params(args)
-    xs = _inputs(args.inputs, params.input_size)
+    config = from_args(WalkthroughConfig, args)
+    params = _params(config)
+    xs = _inputs(config.inputs, params.input_size)
     h0 = None
-    if args.h0 is not None:
-        h0 = np.array(parse_numbers(args.h0, "--h0"))
+    if config.h0 is not None:
+        h0 = np.array(parse_numbers(config.h0, "--h0"))
         if h0.size != params.hidden_size:
             raise RnnlabError(f"--h0: expected {params.hidden_size} value(s), got {h0.size}")
     scaler = None
-    if args.scale is not None:
-        low, high = parse_pair(args.scale, "--scale", ("MIN", "MAX"))
+    if config.scale is not None:
+        low, high = parse_pair(config.scale, "--scale", ("MIN", "MAX"))
         scaler = MinMaxScaler(low=low, high=high)
-    elif args.standard is not None:
-        mean, std = parse_pair(args.standard, "--standard", ("MEAN", "STD"))
+    elif config.standard is not None:
+        mean, std = parse_pair(config.standard, "--standard", ("MEAN", "STD"))
         scaler = StandardScaler(mean=mean, std=std)
 
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
-        cache = forward(params, xs, h0=h0, activation=args.activation)
+        cache = forward(params, xs, h0=h0, activation=config.activation)
         steps = step_records(cache)
         prediction = cache.y[-1]
         real = None if scaler is None else scaler.inverse_transform(prediction)
@@ -170,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.json:
         result = {
-            "activation": args.activation,
+            "activation": config.activation,
             "weights": {k: out(v) for k, v in params.as_dict().items()},
             "steps": [
                 {
@@ -192,11 +148,14 @@ def run(args: argparse.Namespace) -> int:
             result["prediction_real_units"] = out(real)
         print_json(result)
         return 0
-    _print_tables(params, steps, prediction, args.activation, scaler, real)
+    _print_tables(params, steps, prediction, config.activation, scaler, real)
     return 0
 
 
 def _print_tables(params, steps, prediction, activation, scaler, real) -> None:
+    """The weights, then one row per step (a block per step where the row would not fit the
+    terminal), then the prediction."""
+    from rich.console import Console
     from rich.table import Table
 
     console = make_console()
@@ -208,7 +167,7 @@ def _print_tables(params, steps, prediction, activation, scaler, real) -> None:
     act = "tanh" if activation == "tanh" else "relu"
     console.print(
         f"[bold]The unrolled RNN[/] (H={H} hidden, I={I} input, O={O} output): "
-        f"h_t = {act}(Wx·x_t + Wh·h_(t-1) + b),  y_t = W_out·h_t + b_out"
+        f"a_t = Wx·x_t + Wh·h_(t-1) + b,  h_t = {act}(a_t),  y_t = W_out·h_t + b_out"
     )
     console.print(
         "The same Wx, Wh and b serve every step (and the same W_out, b_out every output):"
@@ -223,30 +182,24 @@ def _print_tables(params, steps, prediction, activation, scaler, real) -> None:
         value = getattr(params, name)
         shape = "" if params.is_scalar else f"  {tuple(value.shape)}"
         console.print(f"  {label:<5} = {show(value)}{shape}")
-    table = Table(title=None, show_lines=False)
-    for col in (
-        "t",
-        "x_t",
-        "h_(t-1)",
-        "Wx·x_t",
-        "Wh·h_(t-1)",
-        "a_t = sum + b",
-        f"h_t = {act}(a_t)",
-        "y_t",
-    ):
+    names = ("t", "x_t", "h_(t-1)", "Wx·x_t", "Wh·h_(t-1)", "a_t", "h_t", "y_t")
+    rows = [
+        [str(s.t)] + [show(v) for v in (s.x, s.h_prev, s.wx_x, s.wh_h, s.pre_activation)]
+        for s in steps
+    ]
+    table = Table(box=None, pad_edge=False)
+    for col in names:
         table.add_column(col, justify="right", no_wrap=True)
-    for s in steps:
-        table.add_row(
-            str(s.t),
-            show(s.x),
-            show(s.h_prev),
-            show(s.wx_x),
-            show(s.wh_h),
-            show(s.pre_activation),
-            show(s.h),
-            show(s.y),
-        )
-    console.print(table)
+    for row, s in zip(rows, steps, strict=True):
+        row += [show(s.h), show(s.y)]
+        table.add_row(*row)
+    if Console(width=1000).measure(table).maximum <= console.width:
+        console.print(table)
+    else:  # too wide for this terminal (long numbers, matrices): one block per step
+        for row in rows:
+            console.print(f"[bold]t = {row[0]}[/]")
+            for name, value in zip(names[1:], row[1:], strict=True):
+                console.print(f"  {name:<10} = {value}")
     T = len(steps)
     console.print(
         f"Prediction of the next value (y_{T}, the output after the last input): "

@@ -21,53 +21,10 @@ network reaches 0.35–0.49 of the baseline MSE over seeds 0–5.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from rnnlab.settings.gradients import ExplodeConfig
+from rnnlab.tasks.runner import RunResult, run_task
 
-from rnnlab.tasks.runner import RunConfig, RunResult, run_task
-
-
-@dataclass(frozen=True)
-class ExplodeConfig:
-    """The two runs' shared settings."""
-
-    cell: str = "rnn"
-    hidden: int = 32
-    init: str = "orthogonal"
-    scale: float = 1.5
-    cell_options: dict | None = None
-    length: int = 10  # T of the adding problem
-    steps: int = 1000  # optimisation steps per run
-    batch_size: int = 32
-    optimizer: str = "sgd"  # plain SGD: Adam divides by √v and caps the step on its own
-    lr: float = 0.1
-    clip: float = 1.0
-    explode_factor: float = 1e4  # "exploded": ‖g_k‖ > explode_factor · ‖g_1‖ (both runs)
-    seed: int = 0
-
-    def run_config(self, clip: float | None) -> RunConfig:
-        """The runner's config for one of the two runs."""
-        return RunConfig(
-            cell=self.cell,
-            hidden=self.hidden,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            optimizer=self.optimizer,
-            clip=clip,
-            max_steps=self.steps,
-            budget=None,
-            eval_every=max(1, self.steps // 10),
-            eval_size=500,
-            stop_when_solved=False,
-            init=self.init,
-            scale=self.scale,
-            cell_options=dict(self.cell_options or {}),
-            explode_factor=self.explode_factor,
-            seed=self.seed,
-        )
-
-    def to_dict(self) -> dict:
-        """JSON-able."""
-        return asdict(self)
+__all__ = ["ExplodeConfig", "exploding_in_practice"]
 
 
 def exploding_in_practice(config: ExplodeConfig) -> tuple[RunResult, RunResult, float]:

@@ -11,54 +11,16 @@ last window, scaled as in training).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from rnnlab.cells.base import Recurrence
 from rnnlab.errors import RnnlabError
+from rnnlab.settings.gradients import INPUTS, ProbeConfig
 
-INPUTS = ("zero", "noise", "data")
-
-
-@dataclass(frozen=True)
-class ProbeConfig:
-    """A fresh network to measure.
-
-    cell : str          any name in ``cell_names()``
-    hidden : int        H
-    steps : int         T
-    init, scale         the recurrent weights' scheme (see :mod:`rnnlab.cells.init`)
-    wh : float | None   the scalar tanh RNN (H = I = 1, b = 0, Wx = 1) with this Wh
-    input : str         "zero" or "noise"
-    forget_bias         the LSTM's forget-gate bias; None: the cell's own
-    cell_options        passed to make_cell (e.g. {"nonlinearity": "relu"})
-    seed : int          weights, input noise and head
-    """
-
-    cell: str = "rnn"
-    hidden: int = 32
-    steps: int = 50
-    init: str = "default"
-    scale: float = 1.0
-    wh: float | None = None
-    input: str = "noise"
-    forget_bias: float | None = None
-    cell_options: dict = field(default_factory=dict)
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.steps < 2:
-            raise RnnlabError(f"--steps: must be at least 2, got {self.steps}")
-        if self.hidden < 1:
-            raise RnnlabError(f"--hidden: must be at least 1, got {self.hidden}")
-        if self.input not in ("zero", "noise"):
-            raise RnnlabError(f"--input: {self.input!r} needs --model; choose zero or noise")
-
-    def to_dict(self) -> dict:
-        """JSON-able."""
-        return asdict(self)
+__all__ = ["INPUTS", "Probe", "ProbeConfig", "checkpoint_probe", "random_probe"]
 
 
 @dataclass(frozen=True)

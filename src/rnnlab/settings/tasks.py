@@ -53,7 +53,9 @@ class RunConfig:
     stop_when_solved: bool = option(
         True, "stop at the first validation loss below the bar", flag="--stop"
     )
-    init: str = option("default", "recurrent weights", choices=INIT_SCHEMES)
+    init: str = option(
+        "default", "recurrent weights", choices=INIT_SCHEMES, default_text="the cell's own"
+    )
     scale: float = option(1.0, "times the --init scheme", low=-1e6, high=1e6)
     forget_bias: float | None = option(
         None,
