@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +121,87 @@ def test_help_shows_defaults_and_quick_values():
     assert "the inner part" in text
     assert "units (default 4; --quick 2)" in text
     assert "a rate (default 0.5; 0 = off)" in text
+
+
+@dataclass(frozen=True)
+class Kinds:
+    """The other kinds of field: a path, a list of names, off words, a switch, a default
+    worked out later, and a message that names another field."""
+
+    out: Path = option(Path("out/x"), "a folder", metavar="DIR")
+    model: Path | None = option(None, "a checkpoint", metavar="DIR")
+    cells: tuple[str, ...] = option(("a", "b"), "names", choices=("a", "b", "c"), flag="--cell")
+    clip: float | None = option(None, "a norm", low=0, above=True, off=(0, "none"))
+    lr: float | None = option(None, "a rate", low=0, above=True, default_text="1e-3; c 1e-4")
+    chrono: bool = option(False, "a switch")
+    stop: bool = option(True, "on unless told")
+    inner: Inner = option(factory=Inner, cli=False)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if self.chrono and "c" not in self.cells:
+            raise ConfigError("chrono", "needs c in {cells}; drop {chrono} or add it")
+
+
+def kinds(*argv: str, skip=()) -> Kinds:
+    p = argparse.ArgumentParser(exit_on_error=False)
+    add_options(p, Kinds, skip=skip)
+    return from_args(Kinds, p.parse_args(argv))
+
+
+def test_paths_lists_off_words_and_switches():
+    assert kinds() == Kinds()
+    k = kinds("--out", "d", "--model", "m", "--cell", " c, a,c ,", "--clip", "None", "--chrono")
+    assert (k.out, k.model, k.cells, k.clip, k.chrono) == (
+        Path("d"),
+        Path("m"),
+        ("c", "a"),
+        None,
+        True,
+    )
+    assert kinds("--clip", "0").clip is None
+    assert kinds("--clip", "2").clip == 2.0
+    assert kinds("--no-stop").stop is False
+    with pytest.raises(argparse.ArgumentError, match="unknown cell 'x'; choose from a, b, c"):
+        kinds("--cell", "a,x")
+    with pytest.raises(argparse.ArgumentError, match="the list is empty"):
+        kinds("--cell", " , ")
+    with pytest.raises(argparse.ArgumentError, match="inf is not a finite number"):
+        kinds("--lr", "inf")
+    with pytest.raises(argparse.ArgumentError, match="ignored explicit argument"):
+        kinds("--chrono=1")  # a switch takes no value
+    p = argparse.ArgumentParser()
+    add_options(p, Kinds, skip=("inner.size",))  # skipped by its dotted path
+    assert "--hidden" not in p.format_help()
+    assert "--rate" in p.format_help()
+
+
+def test_library_errors_for_the_new_kinds_name_the_field():
+    with pytest.raises(ConfigError, match=r"^cells unknown cell 'x'; choose from a, b, c$"):
+        Kinds(cells=("x",))
+    with pytest.raises(ConfigError, match=r"^cells must name at least one$"):
+        Kinds(cells=())
+    with pytest.raises(ConfigError, match=r"^out must be a pathlib.Path, got 'd'$"):
+        Kinds(out="d")  # type: ignore[arg-type]
+    # a message naming another field: the field's name for Python, its flag on the command line
+    with pytest.raises(ConfigError, match=r"^chrono needs c in cells; drop chrono or add it$"):
+        Kinds(chrono=True)
+    with pytest.raises(
+        RnnlabError, match=r"^--chrono: needs c in --cell; drop --chrono or add it$"
+    ):
+        kinds("--chrono")
+
+
+def test_help_of_the_new_kinds_and_quick():
+    from rnnlab.config import add_quick_option
+
+    p = argparse.ArgumentParser()
+    add_options(p, Kinds)
+    add_quick_option(p, Outer)
+    text = " ".join(p.format_help().split())
+    assert "--cell CELL names (default a,b)" in text
+    assert "--clip CLIP a norm (default off; 0 or none = off)" in text
+    assert "--lr LR a rate (default 1e-3; c 1e-4)" in text
+    assert "--chrono a switch" in text
+    assert "--no-chrono" not in text
+    assert "--stop, --no-stop on unless told (default on)" in text
