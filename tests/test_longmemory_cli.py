@@ -142,16 +142,45 @@ def test_library_config_names_fields_and_resolves_cell_defaults():
         LongMemoryConfig(run=RunConfig(hidden=4096, batch_size=4096))
 
 
-def test_old_spellings_still_work_and_the_plan_comes_first(cli_here):
+def test_old_spellings_still_work(cli_here):
     r = cli_here("longmemory", "--quick", "--cell", "rnn", "--clip", "none", "--no-stop")
     assert r.code == 0, r.err
-    first = r.out.splitlines()[0]
-    assert first.startswith("Training rnn on the adding problem, T = 10")
-    assert "at most 30 s in all" in first  # one cell × the --quick budget of 30 s
     assert "clip none" in r.out
     r = cli_here("longmemory", "--quick", "--cell", "rnn", "--clip", "0", "--json", "--stop")
     assert json.loads(r.out)["results"]["rnn"]["config"]["clip"] is None
-    assert r.err == ""  # --json: stdout is the JSON, and no plan on a stderr that is no terminal
+    assert r.err == ""  # no plan or progress on a stderr that is no terminal
+
+
+def test_the_plan_and_worst_case_time_come_first(monkeypatch, capsys):
+    """On a terminal, stderr says what will run and for how long at most, before torch is
+    even imported; the default run: three cells × 600 s."""
+    from rich.console import Console
+
+    import rnnlab.commands.longmemory as longmemory
+    from rnnlab.settings.longmemory import LongMemoryConfig
+
+    console = Console(width=80, force_terminal=True, color_system=None, record=True)
+    longmemory._plan(LongMemoryConfig(), console)
+    text = " ".join(console.export_text().split())
+    assert text == (
+        "Training rnn, lstm, gru on the adding problem, T = 200, one after the other: each "
+        "until solved, 100000 steps or 10 min per cell: at most 30 min in all."
+    )
+    seen = []
+    monkeypatch.setattr(longmemory, "_plan", lambda config, console: seen.append(config))
+    monkeypatch.setattr(
+        longmemory, "make_console", lambda stderr=False: Console(force_terminal=True)
+    )
+
+    def stop(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("rnnlab.tasks.make_task", stop)
+    from rnnlab.cli import main
+
+    assert main(["longmemory", "--quick"]) == 130
+    assert seen[0] == LongMemoryConfig.quick()  # the plan, then the work
+    capsys.readouterr()
 
 
 def test_help_is_generated_from_the_fields(cli_here):

@@ -72,33 +72,44 @@ def run(args: argparse.Namespace) -> int:
         probe = random_probe(config.probe_config())
     flow = gradient_flow(probe.cell, probe.x, probe.head)
     console = None if args.json else make_console()
-    if console is not None:
+    if not config.train:  # the plot first: a failed write leaves stdout empty
+        plot = _plot(plot_path, flow, probe, None)
+        if console is not None:
+            _print(console, probe, flow)
+            if plot is not None:
+                console.print(f"Plot: {user_text(plot, None)}")
+        else:
+            print_json(to_json(probe, flow, None, plot))
+        return 0
+    if console is not None:  # the measurement while the training runs: said before it starts
         _print(console, probe, flow)
-    training = None
-    if config.train:
-        explode = config.explode_config()
-        if console is not None:
-            console.print(
-                f"[bold]Exploding in practice[/]: training {explode.cell} twice on the adding "
-                f"problem T = {explode.length}, {explode.steps} {explode.optimizer} steps each, "
-                f"without and with clipping at {explode.clip:g} …"
-            )
-        training = _train(explode)
-        if console is not None:
-            _print_training(console, training)
-    plot = None
-    if plot_path is not None:
-        from rnnlab.atomic import write_errors
-        from rnnlab.diagnostics.plot import plot_gradient_flow
-
-        runs = None if training is None else training[1:3]
-        with write_errors("--plot", "the plot", plot_path):
-            plot = plot_gradient_flow(flow, probe.description, plot_path, runs)
+    explode = config.explode_config()
+    if console is not None:
+        console.print(
+            f"[bold]Exploding in practice[/]: training {explode.cell} twice on the adding "
+            f"problem T = {explode.length}, {explode.steps} {explode.optimizer} steps each, "
+            f"without and with clipping at {explode.clip:g} …"
+        )
+    training = _train(explode)
+    if console is not None:
+        _print_training(console, training)
+    plot = _plot(plot_path, flow, probe, training[1:3])
     if console is None:
         print_json(to_json(probe, flow, training, plot))
     elif plot is not None:
         console.print(f"Plot: {user_text(plot, None)}")
     return 0
+
+
+def _plot(path, flow, probe, runs):
+    """Write the PNG (None: no plot asked for); returns its path."""
+    if path is None:
+        return None
+    from rnnlab.atomic import write_errors
+    from rnnlab.diagnostics.plot import plot_gradient_flow
+
+    with write_errors("--plot", "the plot", path):
+        return plot_gradient_flow(flow, probe.description, path, runs)
 
 
 def _train(config):

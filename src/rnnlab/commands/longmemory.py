@@ -50,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
     config = from_args(LongMemoryConfig, args, quick=args.quick)
     if config.plot is not None:
         output_file(config.plot, "--plot")
-    _plan(config, stderr=args.json)  # before torch's import: the first second says it
+    progress = make_console(stderr=True)
+    if progress.is_terminal:  # the first second says what is coming (before torch loads)
+        _plan(config, progress)
 
     from rnnlab.commands.data_options import set_threads
     from rnnlab.tasks import make_task, run_task
@@ -87,12 +89,9 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.3g} h"
 
 
-def _plan(config: LongMemoryConfig, stderr: bool) -> None:
-    """What is about to run and how long it can take, before the first step: on stdout with
-    the tables, on stderr (a terminal only) with --json."""
-    console = make_console(stderr=stderr)
-    if stderr and not console.is_terminal:
-        return
+def _plan(config: LongMemoryConfig, console) -> None:
+    """What is about to run and how long it can take, before the first step; on stderr with
+    the progress bars (so that stdout holds the results only, and --json one object)."""
     r = config.run
     task = "the adding problem" if config.task == "adding" else "the copy task"
     stop = "until solved, " if r.stop_when_solved else ""
