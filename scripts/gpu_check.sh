@@ -2,7 +2,7 @@
 # One prepared run on a CUDA machine (issue 17): versions, the Triton kernel's tile sweep with
 # a correctness check, `rnnlab bench --device cuda` (full), the kernel's tests compiled on the
 # GPU, the CLI's quick GPU bench, and the nccl/DDP path under torchrun. Every step has its own
-# timeout and the script goes on after a failure; the whole run stays under ~6 minutes.
+# timeout and the script goes on after a failure; the whole run stays under ~4 minutes.
 #
 #   bash scripts/gpu_check.sh          # outputs under $OUT (default /tmp/out)
 #
@@ -15,7 +15,7 @@ mkdir -p "$OUT"
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONUNBUFFERED=1
 PY=python3
-DEADLINE=340 # seconds from the start; each step's timeout is cut to what is left
+DEADLINE=300 # seconds from the start; each step's timeout is cut to what is left
 declare -a SUMMARY=()
 
 step() { # step NAME MAX_SECONDS CMD... : run with a timeout, log to $OUT/NAME.log
@@ -51,9 +51,10 @@ print("python", sys.version.split()[0], "| torch", torch.__version__, "| cuda", 
 EOF
 } 2>&1 | tee "$OUT/machine.log"
 
-# 1. Tile sweep (minGRU, float32, B=64 H=128 I=1 T=4096; each config checked against the
-#    float64 log-space scan), then the full GPU bench in the same process with the best tiles.
-TAIL=45 step bench 210 $PY - "$OUT" <<'EOF'
+# 1. Tile sweep (minGRU, float32, B=64 H=128 I=1 T=4096; both variants, the walk and the
+#    chunked scan, each config checked against the float64 log-space scan; GPU and host time
+#    per step), then the full GPU bench in the same process with the best variant and tiles.
+TAIL=60 step bench 170 $PY - "$OUT" <<'EOF'
 import json, sys, time
 import torch
 out = sys.argv[1]
@@ -95,27 +96,42 @@ except Exception as e:
     print("bandwidth failed:", e)
 floor = floor_bytes(B, T, H, I, 4) / (bw * 1e9) if bw else float("nan")
 print(f"copy bandwidth {bw:.0f} GB/s; floor of the T=4096 step {floor * 1e3:.3f} ms")
-configs = [(32, 32, 4), (64, 16, 4), (32, 32, 8), (64, 32, 8), (16, 64, 4)]
+from rnnlab.bench.gpu import GpuBenchConfig as _C, warm_up, host_seconds
+print(f"warm-up {warm_up(_C()):.1f}s of matmuls", flush=True)
+# (variant, tiles): the walk (one pass per direction) and the chunked three-pass scan
+configs = [
+    ("walk", dict(walk_block_h=32, walk_warps=1, unroll=8, walk_programs=2048)),
+    ("walk", dict(walk_block_h=32, walk_warps=1, unroll=16, walk_programs=2048)),
+    ("walk", dict(walk_block_h=32, walk_warps=1, unroll=8, walk_programs=4096)),
+    ("walk", dict(walk_block_h=32, walk_warps=1, unroll=8, walk_programs=1024)),
+    ("walk", dict(walk_block_h=64, walk_warps=2, unroll=8, walk_programs=2048)),
+    ("chunked", dict(chunk=16, block_h=64, num_warps=4)),
+    ("chunked", dict(chunk=32, block_h=32, num_warps=4)),
+]
+default = dict(TM.TUNING)
 best = None
-for chunk, bh, warps in configs:
-    TM.TUNING.update(chunk=chunk, block_h=bh, num_warps=warps)
+for variant, tiles in configs:
+    TM.TUNING.clear(); TM.TUNING.update(default | tiles | {"variant": variant})
+    label = f"{variant} " + " ".join(f"{k}={v}" for k, v in tiles.items())
     try:
         t0 = time.time(); err = check(); compile_s = time.time() - t0
         fwd = lambda: cell(x)
         sec = cuda_medians({"step": step, "fwd": fwd}, 20)
-        print(f"tiles chunk={chunk} block_h={bh} warps={warps}: step {sec['step'] * 1e3:.3f} ms "
-              f"(fwd {sec['fwd'] * 1e3:.3f}), x floor {sec['step'] / floor:.2f}, rel err vs "
-              f"float64 scan {err:.1e}, first call {compile_s:.1f}s", flush=True)
+        host = host_seconds(step, 10)
+        print(f"{label}: step {sec['step'] * 1e3:.3f} ms (fwd {sec['fwd'] * 1e3:.3f}, host "
+              f"{host * 1e3:.3f}), x floor {sec['step'] / floor:.2f}, rel err vs float64 scan "
+              f"{err:.1e}, first call {compile_s:.1f}s", flush=True)
         if err < 1e-4 and (best is None or sec["step"] < best[0]):
-            best = (sec["step"], dict(chunk=chunk, block_h=bh, num_warps=warps))
+            best = (sec["step"], TM.TUNING | {})
     except Exception as e:
-        print(f"tiles chunk={chunk} block_h={bh} warps={warps}: FAILED {type(e).__name__}: {e}"[:300])
+        print(f"{label}: FAILED {type(e).__name__}: {e}"[:300], flush=True)
+TM.TUNING.clear()
 if best:
     TM.TUNING.update(best[1])
     print("best tiles:", best[1], flush=True)
     json.dump(best[1], open(f"{out}/best_tiles.json", "w"))
 else:
-    TM.TUNING.update(chunk=32, block_h=32, num_warps=4)
+    TM.TUNING.update(default | {"variant": "chunked"})
 del ref, want, xr, h, g
 torch.cuda.empty_cache()
 res = run_gpu_bench(GpuBenchConfig(), lambda m: print("bench:", m, flush=True))
@@ -140,7 +156,7 @@ EOF
 
 # 2. The kernel's tests, compiled on the GPU (no interpreter). --noconftest: the shared
 #    conftest imports hypothesis, absent there; this file needs none of its fixtures.
-TAIL=25 step pytest 150 env -u TRITON_INTERPRET $PY -m pytest -q -rfE --noconftest \
+TAIL=25 step pytest 120 env -u TRITON_INTERPRET $PY -m pytest -q -rfE --noconftest \
     -p no:cacheprovider tests/test_triton_minimal.py
 
 # 3. nccl: the DDP path under torchrun, one process (train's --device if it has one).

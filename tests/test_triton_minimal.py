@@ -50,7 +50,7 @@ def tm_and_tuning():
     if isinstance(TM._local, InterpretedFunction) == CUDA:  # imported earlier in the other mode
         TM = importlib.reload(TM)
     saved = dict(TM.TUNING)
-    TM.TUNING.update(chunk=8, block_h=4, block_c=2)
+    TM.TUNING.update(chunk=8, block_h=4, block_c=2, walk_block_h=4, unroll=4, walk_programs=8)
     yield TM, saved
     TM.TUNING.clear()
     TM.TUNING.update(saved)
@@ -60,6 +60,13 @@ def tm_and_tuning():
 @pytest.fixture
 def tm(tm_and_tuning):
     return tm_and_tuning[0]
+
+
+@pytest.fixture(params=["walk", "chunked"])
+def variant(request, tm, monkeypatch):
+    """Both kernels: the walk (one pass per direction, segments of time) and the chunked scan."""
+    monkeypatch.setitem(tm.TUNING, "variant", request.param)
+    return request.param
 
 
 @pytest.fixture
@@ -113,8 +120,9 @@ def _chunk(tm) -> int:
 
 @pytest.mark.parametrize("name", KINDS)
 @pytest.mark.parametrize("t", ["1", "5", "chunk+3", "3chunk"])
-def test_agrees_with_the_loop_in_float64(tm, name, t):
-    """One chunk, a partial one, several with a ragged end; random h0; H = 3 (a partial tile)."""
+def test_agrees_with_the_loop_in_float64(tm, variant, name, t):
+    """One chunk, a partial one, several with a ragged end; random h0; H = 3 (a partial tile).
+    The walk on small tiles: 4 units, 4 steps per iteration, up to 4 segments per row."""
     C = _chunk(tm)
     T = {"1": 1, "5": 5, "chunk+3": C + 3, "3chunk": 3 * C}[t]
     _compare(name, 2, T, 2, 3, "random", torch.float64, 1e-12)
@@ -127,7 +135,7 @@ def test_initial_state_none_and_zeros(tm, name, h0):
 
 
 @pytest.mark.parametrize("name", KINDS)
-def test_float32_several_hidden_blocks(tm, name):
+def test_float32_several_hidden_blocks(tm, variant, name):
     """H = 8: two hidden blocks in the interpreter, whose dx shares are summed."""
     _compare(name, 2, 2 * _chunk(tm) + 1, 1, 8, "random", torch.float32, 1e-5)
 
@@ -137,16 +145,35 @@ def test_bfloat16_accumulates_in_float32(tm, name):
     _compare(name, 1, _chunk(tm) + 3, 1, 8, "random", torch.bfloat16, 3e-2)
 
 
-def test_default_tiles(tm, monkeypatch, saved_tuning):
-    """The tiles the GPU runs: several chunks and two hidden blocks, partial at both ends."""
+@pytest.mark.parametrize("which", ["walk", "chunked"])
+def test_default_tiles(tm, monkeypatch, saved_tuning, which):
+    """The tiles the GPU runs: several chunks (segments) and two hidden blocks, partial at both
+    ends."""
     for k, v in saved_tuning.items():
         monkeypatch.setitem(tm.TUNING, k, v)
-    C, BH = tm.TUNING["chunk"], tm.TUNING["block_h"]
-    _compare("mingru", 1, 2 * C + 5, 1, BH + 3, "random", torch.float32, 1e-5)
+    monkeypatch.setitem(tm.TUNING, "variant", which)
+    if which == "walk":  # B = 1, T = 45: 6 segments of 8 steps (the last one 5)
+        monkeypatch.setitem(tm.TUNING, "walk_programs", 12)
+        T, H = 5 * tm.TUNING["unroll"] + 5, tm.TUNING["walk_block_h"] + 3
+        assert tm._walk_sizes(1, T, H)[4] == 6
+    else:
+        T, H = 2 * tm.TUNING["chunk"] + 5, tm.TUNING["block_h"] + 3
+    _compare("mingru", 1, T, 1, H, "random", torch.float32, 1e-5)
 
 
-def test_carry_pass_over_several_tiles_of_chunks(tm, monkeypatch):
-    """block_c = 2 chunk maps per carry scan: the carry crosses tiles (T = 5 chunks)."""
+def test_walk_in_one_segment_and_in_many(tm, monkeypatch):
+    """walk_programs 1: one program walks all of T (no map, no carry); 64: a segment per step
+    iteration (T = 21: 6 segments of 4 steps, the last one 1)."""
+    monkeypatch.setitem(tm.TUNING, "variant", "walk")
+    for programs, segments in [(1, 1), (64, 6)]:
+        monkeypatch.setitem(tm.TUNING, "walk_programs", programs)
+        assert tm._walk_sizes(1, 21, 3)[4] == segments
+        _compare("minlstm", 1, 21, 3, 3, "random", torch.float64, 1e-12)
+
+
+def test_carry_pass_over_several_tiles_of_chunks(tm, variant, monkeypatch):
+    """block_c = 2 chunk (segment) maps per carry scan: the carry crosses tiles (T = 5 chunks,
+    4 walk segments)."""
     monkeypatch.setitem(tm.TUNING, "block_c", 2)
     _compare("minlstm", 1, 5 * _chunk(tm) - 1, 2, 3, "random", torch.float64, 1e-12)
 

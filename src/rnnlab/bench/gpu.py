@@ -2,9 +2,12 @@
 this GPU's measured limits.
 
 Times are CUDA-event medians of interleaved rounds (each implementation one call per round,
-the device synchronised after every round). The limits are measured now: the copy bandwidth
-(``dst.copy_(src)`` of 1 GiB: 2 GiB moved) and the matmul rate (n = 8192; float32 without TF32,
-and bfloat16).
+the device synchronised after every round), after a second of matmuls that brings the GPU's
+clocks up from idle. Beside each GPU time, the host's: the CPU seconds to issue one step
+(Python, autograd, kernel launches). Where the two are close (small T), the step is bound by
+the host, not by the GPU. cuDNN's modules get ``flatten_parameters()`` after the cast. The
+limits are measured now: the copy bandwidth (``dst.copy_(src)`` of 1 GiB: 2 GiB moved) and
+the matmul rate (n = 8192; float32 without TF32, and bfloat16).
 
 The memory-traffic floor of a minGRU/minLSTM training step (forward + backward of Σh),
 B·T·H elements of e bytes each (e = 4 float32, 2 bfloat16):
@@ -134,7 +137,49 @@ def _gated_module(impl: str, dtype, cfg: GpuBenchConfig):
         "minGRU triton": lambda: make_cell("mingru", I, H, path="triton"),
         "minLSTM triton": lambda: make_cell("minlstm", I, H, path="triton"),
     }
-    return builders[impl]().to(cfg.device, dtype)
+    module = builders[impl]().to(cfg.device, dtype)
+    if isinstance(module, torch.nn.RNNBase):
+        # weights in one contiguous block again after the move and cast: otherwise cuDNN
+        # copies them into one at every call (its warning; bfloat16 steps were 6× float32's)
+        module.flatten_parameters()
+    return module
+
+
+def warm_up(cfg: GpuBenchConfig, seconds: float = 1.0) -> float:
+    """Matmuls for about ``seconds`` before anything is timed, so that the GPU's clocks are up
+    (an H200 idles at 345 MHz; the first cases timed from idle were slower). Returns the seconds
+    spent (0 on the CPU)."""
+    import time
+
+    import torch
+
+    if cfg.device != "cuda" or cfg.smoke:
+        return 0.0
+    a = torch.randn(4096, 4096, device="cuda")
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for _ in range(20):
+            a @ a
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def host_seconds(fn: Callable[[], object], calls: int, device: str = "cuda") -> float:
+    """CPU seconds per call to issue ``fn`` (Python, autograd, launches), the GPU kept busy:
+    a step whose GPU time is near this is bound by the host, not by the kernels."""
+    import time
+
+    import torch
+
+    if device == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    sec = (time.perf_counter() - start) / calls
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return sec
 
 
 def floor_bytes(b: int, t: int, h: int, i: int, elt: int) -> int:
@@ -180,10 +225,17 @@ def gated_cases(cfg: GpuBenchConfig, bandwidth: float | None, progress, errors) 
             floor = (
                 floor_bytes(B, T, H, I, x.element_size()) / (bandwidth * 1e9) if bandwidth else None
             )
+            host = {}
+            for impl, fn in fns.items():
+                try:
+                    host[impl] = host_seconds(fn, 1 if cfg.smoke else 5, dev)
+                except Exception as e:
+                    errors.append(f"{impl} {dname} T={T} host time: {type(e).__name__}: {e}")
             for impl, s in sec.items():
                 base = sec.get("nn.LSTM" if "LSTM" in impl else "nn.GRU")
                 extra = {
                     "dtype": dname,
+                    "host_seconds": host.get(impl),
                     "step_peak_MB": mems.get(impl),
                     "floor_seconds": floor,
                     "x_floor": s / floor if floor else None,
@@ -290,7 +342,8 @@ def _conditions(cfg: GpuBenchConfig) -> dict:
         "quick": cfg.quick,
         "smoke": cfg.smoke,
         "seed": cfg.seed,
-        "timing": "CUDA events, median of interleaved rounds after one warm-up call",
+        "timing": "CUDA events, median of interleaved rounds after one warm-up call, the GPU "
+        "warmed up (1 s of matmuls) first; host ms: CPU time to issue one step",
     }
 
 
@@ -300,6 +353,7 @@ def run_gpu_bench(
     """Limits, the gated cases, DEER; each part guarded so that one failure leaves the rest."""
     errors: list[str] = []
     conditions = _conditions(cfg)
+    conditions["warm_up_seconds"] = warm_up(cfg)
     progress("limits: copy bandwidth, matmul")
     try:
         limits = measure_limits(cfg)

@@ -130,17 +130,22 @@ def _print_gpu(result, plot: Path) -> None:
     con.print(f"Limits measured now: copy bandwidth {fmt(bw, 4)} GB/s; matmul {mm or '–'}")
     con.print(f"Memory-traffic floor of a minGRU/minLSTM step: {result.floor['bytes']}")
     table = Table(title="Training step (forward + backward of Σh), B=64, H=128, I=1, median")
-    for col in ("dtype", "impl", "T", "ms", "peak MB", "× floor", "× cuDNN", "× scan"):
+    cols = ("dtype", "impl", "T", "ms", "host ms", "peak MB", "× floor", "× cuDNN", "× scan")
+    for col in cols:
         table.add_column(col, justify="left" if col in ("dtype", "impl") else "right")
     num = lambda v, f: "–" if v is None else format(v, f)  # noqa: E731
     for k in result.cases:
         if k.group == "deer":
             continue
         e = k.extra
+        host = e.get("host_seconds")
         table.add_row(e["dtype"], k.impl, str(k.T), f"{k.seconds * 1e3:.3f}",
+                      num(None if host is None else host * 1e3, ".3f"),
                       num(e.get("step_peak_MB"), ".0f"), num(e.get("x_floor"), ".2f"),
                       num(k.ratio, ".2f"), num(e.get("vs_scan"), ".2f"))  # fmt: skip
     con.print(table)
+    con.print("host ms: the CPU time to issue one step; where ms is close to it, the step is "
+              "bound by the host (launches, autograd), not by the GPU")  # fmt: skip
     deer = Table(title="tanh RNN forward (B=16, H=32): sequential against parallel in time")
     for col in ("impl", "T", "ms", "iterations", "max error", "× cuDNN"):
         deer.add_column(col, justify="left" if col == "impl" else "right")

@@ -7,7 +7,18 @@ arguments as :class:`rnnlab.kernels.scan.MinimalCellFunction`): with k = x·Wᵀ
     minLSTM  a_t = f/(f + i),             b_t = i/(f + i)·g(k_h),   f, i = σ(k_f), σ(k_i)
     h_t = a_t ⊙ h_{t−1} + b_t,            g(v) = v + ½ (v ≥ 0), σ(v) (v < 0)
 
-A chunked scan, parallel over batch × hidden × chunks of time (Blelloch 1990; the usual
+Two variants (``TUNING["variant"]``); scripts/gpu_check.sh times both and keeps the faster.
+
+"walk" (the default; one pass per direction): a program per (BH hidden units, batch row,
+segment of time), one unit per thread, walks its segment step by step with the state in a
+register: per training step h written once, h_{t−1} read once, dL/dh read once (twice with
+S > 1 segments: the segment map, then the walk; free under Σh, stride 0), x a few times; dW
+and db summed in registers over the whole segment, so their shares are (B·S, G·H, I), not
+(B·T/C, G·H, I); dx per step, a shuffle reduction over the block's units. Launches: forward
+1 (S = 1) or 3 (map, _carry over the S segment maps, walk), backward the same plus torch's
+sums of the small shares. Bytes ≈ 2·B·T·H·e under Σh (3 with a real dL/dh), the floor's.
+
+"chunked": a chunked scan, parallel over batch × hidden × chunks of time (Blelloch 1990; the usual
 three-pass form of a scan over a long axis). Each program owns a (C, BH) tile: C time steps of
 BH hidden units of one batch row.
 
@@ -47,7 +58,22 @@ import triton.language as tl
 from torch import Tensor
 
 # Tile sizes; module-level so that a sweep (scripts/gpu_check.sh) or a test can change them.
-TUNING = {"chunk": 32, "block_h": 32, "block_c": 64, "num_warps": 4}
+# variant "walk" (one pass per direction, see _walk_forward) or "chunked" (the three-pass
+# chunked scan: _local, _carry, _*_apply); chunk, block_h, num_warps are the chunked variant's
+# tiles, walk_* the walk's (walk_block_h = 32·walk_warps: one hidden unit per thread), and
+# walk_programs the number of programs the walk aims at (segments of time per batch row:
+# about walk_programs / (B·H/walk_block_h), at least one).
+TUNING = {
+    "variant": "walk",
+    "chunk": 16,
+    "block_h": 64,
+    "block_c": 64,
+    "num_warps": 4,
+    "walk_block_h": 32,
+    "walk_warps": 1,
+    "unroll": 8,
+    "walk_programs": 2048,
+}
 
 
 # ---- device helpers ---------------------------------------------------------------------------
@@ -264,6 +290,191 @@ def _backward_apply(x_ptr, w_ptr, b_ptr, g_ptr, sgb, sgt, sgh, h0_ptr, h_ptr, en
         tl.store(dx_ptr + xoff, dxi, mask=valid)
 
 
+# ---- the walk: one program per (hidden block, batch row, segment of time) ------------------------
+#
+# Each thread owns one hidden unit and walks its segment of time one step at a time, the state in
+# a register (UNROLL steps per loop iteration, straight-line, so that the loads of x and h_{t−1}
+# and the gates of later steps overlap the one dependent FMA per step). No associative scan, no
+# (C, BH) tile. With S > 1 segments per row (for parallelism: B·H/BH·S programs), the segment's
+# map h ↦ A·h + Bm is computed first (MAP: x read, nothing of size B·T·H written), the maps
+# composed across segments by _carry, and the walk repeated from the carried state.
+
+
+@triton.jit
+def _wcol(w_ptr, b_ptr, gate: tl.constexpr, j, jmask, H, I: tl.constexpr, IP: tl.constexpr,
+          ACC: tl.constexpr):  # fmt: skip
+    """Gate ``gate``'s rows of W (BH, IP) and b (BH,), loaded once per program."""
+    ii = tl.arange(0, IP)
+    rows = gate * H + j
+    m = jmask[:, None] & (ii < I)[None, :]
+    w = tl.load(w_ptr + rows[:, None] * I + ii[None, :], mask=m, other=0.0).to(ACC)
+    return w, tl.load(b_ptr + rows, mask=jmask, other=0.0).to(ACC)
+
+
+@triton.jit
+def _walk_forward(x_ptr, w_ptr, b_ptr, h0_ptr, end_ptr, sa_ptr, sb_ptr, h_ptr, T, H, L, S,
+                  I: tl.constexpr, IP: tl.constexpr, KIND: tl.constexpr, MAP: tl.constexpr,
+                  U: tl.constexpr, BH: tl.constexpr, ACC: tl.constexpr):  # fmt: skip
+    """MAP: the segment's map into sa, sb (B, S, H). Else h over the segment from h0 (s = 0) or
+    end[s − 1] (the state after the previous segment, from _carry)."""
+    hb, n, s = tl.program_id(0), tl.program_id(1), tl.program_id(2)
+    j = hb * BH + tl.arange(0, BH)
+    jmask = j < H
+    ii = tl.arange(0, IP)
+    w0, b0 = _wcol(w_ptr, b_ptr, 0, j, jmask, H, I, IP, ACC)
+    w1, b1 = _wcol(w_ptr, b_ptr, 1, j, jmask, H, I, IP, ACC)
+    if KIND == 1:
+        w2, b2 = _wcol(w_ptr, b_ptr, 2, j, jmask, H, I, IP, ACC)
+    else:
+        w2, b2 = w1, b1
+    t0 = s * L
+    t1 = tl.minimum(t0 + L, T)
+    A = tl.full((BH,), 1.0, ACC)
+    if MAP:
+        h = tl.zeros((BH,), ACC)
+    elif s == 0:
+        h = tl.load(h0_ptr + n * H + j, mask=jmask, other=0.0).to(ACC)
+    else:
+        h = tl.load(end_ptr + (n * S + s - 1) * H + j, mask=jmask, other=0.0).to(ACC)
+    row = n.to(tl.int64) * T
+    t = t0
+    while t < t1:
+        for r in tl.static_range(U):
+            tt = t + r
+            ok = tt < t1
+            xv = tl.load(x_ptr + (row + tt) * I + ii, mask=(ii < I) & ok, other=0.0).to(ACC)
+            p = _sigmoid(tl.sum(w0 * xv[None, :], axis=1) + b0)
+            if KIND == 0:
+                q = p
+                kh = tl.sum(w1 * xv[None, :], axis=1) + b1
+            else:
+                q = _sigmoid(tl.sum(w1 * xv[None, :], axis=1) + b1)
+                kh = tl.sum(w2 * xv[None, :], axis=1) + b2
+            gk, _ = _g(kh)
+            if KIND == 0:
+                a = 1.0 - p
+                inp = p * gk
+            else:
+                inv = 1.0 / (p + q)
+                a = p * inv
+                inp = q * inv * gk
+            a = tl.where(ok, a, 1.0)
+            h = a * h + tl.where(ok, inp, 0.0)
+            if MAP:
+                A = A * a
+            else:
+                tl.store(h_ptr + (row + tt) * H + j, h.to(h_ptr.dtype.element_ty),
+                         mask=jmask & ok)  # fmt: skip
+        t += U
+    if MAP:
+        off = (n * S + s) * H + j
+        tl.store(sa_ptr + off, A, mask=jmask)
+        tl.store(sb_ptr + off, h, mask=jmask)
+
+
+@triton.jit
+def _walk_backward(x_ptr, w_ptr, b_ptr, g_ptr, sgb, sgt, sgh, h0_ptr, h_ptr, end_ptr, sa_ptr,
+                   sb_ptr, dh0_ptr, dw_ptr, db_ptr, dx_ptr, T, H, L, S, I: tl.constexpr,
+                   IP: tl.constexpr, KIND: tl.constexpr, MAP: tl.constexpr, U: tl.constexpr,
+                   BH: tl.constexpr, ACC: tl.constexpr):  # fmt: skip
+    """The segment walked in reversed time, carrying c_t = a_t·d_t (what step t passes to t − 1):
+    d_t = g_t + c_{t+1}, c_t = a_t·d_t. MAP: the segment's map c ↦ A·c + Bm into sa, sb at
+    index S − 1 − s (so that _carry runs from the last segment down). Else dk at every step;
+    dx (H/BH, B, T, I) per step; this program's shares of dW (B·S, G·H, I) and db (B·S, G·H)
+    summed over its steps in registers; dh_0 = c_0 from segment 0."""
+    hb, n, s = tl.program_id(0), tl.program_id(1), tl.program_id(2)
+    j = hb * BH + tl.arange(0, BH)
+    jmask = j < H
+    ii = tl.arange(0, IP)
+    imask = ii < I
+    w0, b0 = _wcol(w_ptr, b_ptr, 0, j, jmask, H, I, IP, ACC)
+    w1, b1 = _wcol(w_ptr, b_ptr, 1, j, jmask, H, I, IP, ACC)
+    if KIND == 1:
+        w2, b2 = _wcol(w_ptr, b_ptr, 2, j, jmask, H, I, IP, ACC)
+    else:
+        w2, b2 = w1, b1
+    t0 = s * L
+    t1 = tl.minimum(t0 + L, T)
+    A = tl.full((BH,), 1.0, ACC)
+    if MAP or s == S - 1:
+        c = tl.zeros((BH,), ACC)
+    else:
+        c = tl.load(end_ptr + (n * S + S - 2 - s) * H + j, mask=jmask, other=0.0).to(ACC)
+    first = tl.load(h0_ptr + n * H + j, mask=jmask, other=0.0).to(ACC)
+    db0 = tl.zeros((BH,), ACC)
+    db1 = tl.zeros((BH,), ACC)
+    db2 = tl.zeros((BH,), ACC)
+    dw0 = tl.zeros((BH, IP), ACC)
+    dw1 = tl.zeros((BH, IP), ACC)
+    dw2 = tl.zeros((BH, IP), ACC)
+    row = n.to(tl.int64) * T
+    dxrow = (hb * tl.num_programs(1) + n).to(tl.int64) * T
+    tb = t1
+    while tb > t0:
+        for r in tl.static_range(U):
+            tt = tb - 1 - r
+            ok = tt >= t0
+            xv = tl.load(x_ptr + (row + tt) * I + ii, mask=imask & ok, other=0.0).to(ACC)
+            gv = tl.load(g_ptr + n.to(tl.int64) * sgb + tt.to(tl.int64) * sgt + j * sgh,
+                         mask=jmask & ok, other=0.0).to(ACC)  # fmt: skip
+            p = _sigmoid(tl.sum(w0 * xv[None, :], axis=1) + b0)
+            if KIND == 0:
+                q = p
+                kh = tl.sum(w1 * xv[None, :], axis=1) + b1
+            else:
+                q = _sigmoid(tl.sum(w1 * xv[None, :], axis=1) + b1)
+                kh = tl.sum(w2 * xv[None, :], axis=1) + b2
+            a = _decay(p, q, KIND)
+            d = tl.where(ok & jmask, gv + c, 0.0)  # dL/dh_t, total
+            if MAP:
+                A = tl.where(ok, A * a, A)
+            else:
+                prev = tl.load(h_ptr + (row + tt - 1) * H + j, mask=jmask & ok & (tt >= 1),
+                               other=0.0).to(ACC)  # fmt: skip
+                prev = tl.where(tt == 0, first, prev)
+                gk, dgk = _g(kh)
+                if KIND == 0:
+                    dk0 = d * (gk - prev) * p * (1.0 - p)
+                    dk1 = d * p * dgk
+                    dk2 = dk1
+                else:
+                    inv = 1.0 / (p + q)
+                    wv = d * (prev - gk) * inv * inv
+                    dk0 = wv * q * p * (1.0 - p)
+                    dk1 = -wv * p * q * (1.0 - q)
+                    dk2 = d * q * inv * dgk
+                db0 += dk0
+                db1 += dk1
+                dw0 += dk0[:, None] * xv[None, :]
+                dw1 += dk1[:, None] * xv[None, :]
+                dxv = dk0[:, None] * w0 + dk1[:, None] * w1
+                if KIND == 1:
+                    db2 += dk2
+                    dw2 += dk2[:, None] * xv[None, :]
+                    dxv += dk2[:, None] * w2
+                tl.store(dx_ptr + (dxrow + tt) * I + ii, tl.sum(dxv, axis=0), mask=imask & ok)
+            c = tl.where(ok, a * d, c)
+        tb -= U
+    if MAP:
+        off = (n * S + S - 1 - s) * H + j
+        tl.store(sa_ptr + off, A, mask=jmask)
+        tl.store(sb_ptr + off, c, mask=jmask)
+    else:
+        if s == 0:
+            tl.store(dh0_ptr + n * H + j, c.to(dh0_ptr.dtype.element_ty), mask=jmask)
+        G = 2 + KIND
+        part = n * S + s
+        tl.store(db_ptr + part * G * H + j, db0, mask=jmask)
+        tl.store(db_ptr + part * G * H + H + j, db1, mask=jmask)
+        wrow = (part * G * H + j)[:, None] * I + ii[None, :]
+        wm = jmask[:, None] & imask[None, :]
+        tl.store(dw_ptr + wrow, dw0, mask=wm)
+        tl.store(dw_ptr + wrow + H * I, dw1, mask=wm)
+        if KIND == 1:
+            tl.store(db_ptr + part * G * H + 2 * H + j, db2, mask=jmask)
+            tl.store(dw_ptr + wrow + 2 * H * I, dw2, mask=wm)
+
+
 # ---- the host side ----------------------------------------------------------------------------
 
 
@@ -301,9 +512,75 @@ def _scan(x, weight, bias, s0, g, kind, reverse, C, BH, NC):
     return end
 
 
+def _walk_sizes(B: int, T: int, H: int) -> tuple[int, int, int, int, int]:
+    """(BH, NH, U, L, S) of the walk: hidden units per program, hidden blocks, steps per loop
+    iteration, steps per segment (a multiple of U), segments per batch row (none empty)."""
+    BH = min(TUNING["walk_block_h"], triton.next_power_of_2(H))
+    NH = triton.cdiv(H, BH)
+    U = TUNING["unroll"]
+    S = max(1, min(triton.cdiv(T, U), TUNING["walk_programs"] // (NH * B)))
+    L = triton.cdiv(triton.cdiv(T, S), U) * U
+    return BH, NH, U, L, triton.cdiv(T, L)
+
+
+def _walk_common(x, weight, BH):
+    I = x.shape[2]
+    warps = max(1, min(TUNING["walk_warps"], BH // 32))
+    return dict(I=I, IP=triton.next_power_of_2(I), U=TUNING["unroll"], BH=BH, ACC=_acc(x.dtype),
+                num_warps=warps)  # fmt: skip
+
+
+def _walk_forward_host(x, weight, bias, h0, kind):
+    B, T, _ = x.shape
+    H = h0.shape[1]
+    BH, NH, _, L, S = _walk_sizes(B, T, H)
+    kw = _walk_common(x, weight, BH) | {"KIND": kind}
+    h = torch.empty(B, T, H, device=x.device, dtype=x.dtype)
+    end = h
+    if S > 1:
+        acc = torch.float64 if x.dtype == torch.float64 else torch.float32
+        sa, sb, end = (torch.empty(B, S, H, device=x.device, dtype=acc) for _ in range(3))
+        _walk_forward[(NH, B, S)](x, weight, bias, h0, end, sa, sb, h, T, H, L, S, MAP=True, **kw)
+        BC = min(TUNING["block_c"], max(16, triton.next_power_of_2(S)))
+        _carry[(NH, B)](sa, sb, h0, end, H, S, BC=BC, BH=BH, ACC=kw["ACC"],
+                        num_warps=kw["num_warps"])  # fmt: skip
+    _walk_forward[(NH, B, S)](x, weight, bias, h0, end, h, h, h, T, H, L, S, MAP=False, **kw)
+    return h
+
+
+def _walk_backward_host(x, weight, bias, h0, h, grad, kind):
+    B, T, I = x.shape
+    H = h0.shape[1]
+    BH, NH, _, L, S = _walk_sizes(B, T, H)
+    kw = _walk_common(x, weight, BH) | {"KIND": kind}
+    acc = torch.float64 if x.dtype == torch.float64 else torch.float32
+    gs = grad.stride()
+    dh0 = torch.empty_like(h0)
+    dw = torch.empty(B * S, weight.shape[0], I, device=x.device, dtype=acc)  # per program
+    db = torch.empty(B * S, weight.shape[0], device=x.device, dtype=acc)
+    dx = torch.empty(NH, B, T, I, device=x.device, dtype=acc if NH > 1 else x.dtype)
+    end = dx
+    if S > 1:
+        sa, sb, end = (torch.empty(B, S, H, device=x.device, dtype=acc) for _ in range(3))
+        _walk_backward[(NH, B, S)](x, weight, bias, grad, *gs, h0, h, end, sa, sb, dh0, dw, db,
+                                   dx, T, H, L, S, MAP=True, **kw)  # fmt: skip
+        zeros = torch.zeros(B, H, device=x.device, dtype=acc)
+        BC = min(TUNING["block_c"], max(16, triton.next_power_of_2(S)))
+        _carry[(NH, B)](sa, sb, zeros, end, H, S, BC=BC, BH=BH, ACC=kw["ACC"],
+                        num_warps=kw["num_warps"])  # fmt: skip
+    _walk_backward[(NH, B, S)](x, weight, bias, grad, *gs, h0, h, end, dw, db, dh0, dw, db, dx,
+                               T, H, L, S, MAP=False, **kw)  # fmt: skip
+    dx = dx[0] if NH == 1 else dx.sum(0).to(x.dtype)
+    dw = dw[0] if S * B == 1 else dw.sum(0)
+    db = db[0] if S * B == 1 else db.sum(0)
+    return dx, dw.to(weight.dtype), db.to(bias.dtype), dh0
+
+
 def minimal_forward(x: Tensor, weight: Tensor, bias: Tensor, h0: Tensor, kind: int) -> Tensor:
     """h (B, T, H) of minGRU (kind 0) or minLSTM (kind 1); all arguments contiguous, one device.
     h has x's dtype; the recurrence runs in float32 (float64 for float64 inputs)."""
+    if TUNING["variant"] == "walk":
+        return _walk_forward_host(x, weight, bias, h0, kind)
     B, T, I = x.shape
     H = h0.shape[1]
     C, BH, NC = _sizes(T, H)
@@ -318,6 +595,8 @@ def minimal_forward(x: Tensor, weight: Tensor, bias: Tensor, h0: Tensor, kind: i
 
 def minimal_backward(x, weight, bias, h0, h, grad, kind):
     """(dx, dW, db, dh0) for the incoming dL/dh ``grad`` (B, T, H), any strides."""
+    if TUNING["variant"] == "walk":
+        return _walk_backward_host(x, weight, bias, h0, h, grad, kind)
     B, T, I = x.shape
     H = h0.shape[1]
     C, BH, NC = _sizes(T, H)
