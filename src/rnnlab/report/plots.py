@@ -1,35 +1,88 @@
-"""PNG plots of a forecast run (matplotlib, Agg backend: no screen needed).
+"""PNG plots of a forecast run (matplotlib's Agg renderer: no screen needed).
 
 series.png     the whole series, the train / validation / test parts shaded
 test.png       the test tail: actual values and every model's one-step forecasts, with a
-               zoom on its last points (where lines that lag by one day show themselves)
+               zoom on its last points (where lines that lag by one day show themselves);
+               dates under every panel
 training.png   train and validation loss per epoch for each neural model
-skill.png      skill against persistence, one bar per model
+skill.png      skill against persistence, one bar per model; a bar far off the others' scale
+               is cut at the axis edge and its value written there
+
+Every model has one colour, :func:`model_color`, in these plots and in the gradient-flow and
+learning-curve plots (:mod:`rnnlab.diagnostics.plot`, :mod:`rnnlab.tasks.plot`), so ``gru`` is
+the same orange wherever it appears. Each plot has a ``*_figure`` function that builds the
+matplotlib ``Figure`` (to look at, to test, to show in a notebook) and a ``plot_*`` function
+that writes it as a PNG. The figures are made without pyplot: nothing here changes the
+caller's matplotlib backend or leaves figures open.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rnnlab.display import NAME_LIMIT, name
-from rnnlab.forecast.experiment import ForecastResult
+
+if TYPE_CHECKING:  # the plots only read the result; importing it would import torch
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from rnnlab.forecast.experiment import ForecastResult
 
 ZOOM = 60  # test points in the zoomed panel
-COLORS = {"actual": "black", "persistence": "tab:gray", "moving_average": "tab:olive"}
+
+# model (or cell) name -> colour, for every plot. The baselines keep quiet colours, the neural
+# models bright ones; "actual" is the data itself.
+COLORS = {
+    "actual": "black",
+    "persistence": "tab:gray",
+    "moving_average": "tab:olive",
+    "linear": "tab:brown",
+    "mlp": "tab:pink",
+    "rnn": "tab:red",
+    "irnn": "tab:green",
+    "lstm": "tab:blue",
+    "gru": "tab:orange",
+    "mingru": "tab:purple",
+    "minlstm": "tab:cyan",
+}
+# a name not above (a cell registered by the user's code): a colour picked by a checksum of the
+# name, so that it is the same in every plot and every run
+EXTRA_COLORS = (
+    "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#005f73",
+    "#9b2226", "#3a0ca3",
+)  # fmt: skip
+
+# skill chart: a bar is "far off" when its size is more than FAR times that of the next smaller
+# one (sizes under SKILL_FLOOR count as SKILL_FLOOR); the axis then shows the others only
+# (see far_off)
+FAR = 4.0
+SKILL_FLOOR = 0.02
 
 
-def _figure(*args, **kwargs):
-    import matplotlib
+def model_color(model: str) -> str:
+    """The colour of a model (or cell) in every plot: :data:`COLORS`, else a fixed pick from
+    :data:`EXTRA_COLORS` by a checksum of the name."""
+    if model in COLORS:
+        return COLORS[model]
+    return EXTRA_COLORS[zlib.crc32(model.encode("utf-8", "surrogatepass")) % len(EXTRA_COLORS)]
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
 
-    return plt, plt.subplots(*args, **kwargs)
+def new_figure(*args, figsize=(10, 4), **subplots) -> tuple[Figure, np.ndarray]:
+    """A ``Figure`` (no pyplot: no global state, no backend switch) and its axes as a 1-D
+    array; ``args`` and ``subplots`` go to ``Figure.subplots``."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    axes = fig.subplots(*args, squeeze=False, **subplots)
+    return fig, axes.ravel()
 
 
 def plain(text: str, limit: int = NAME_LIMIT) -> str:
@@ -60,99 +113,199 @@ def save_png(fig, path: Path, **savefig) -> Path:
     return path
 
 
+def _save(fig, path: Path) -> Path:
+    """Write a figure made by :func:`new_figure` and let it go."""
+    save_png(fig, path)
+    fig.clear()
+    return path
+
+
 def _x(result: ForecastResult) -> np.ndarray:
     s = result.series
     return np.arange(len(s)) if s.dates is None else s.dates
 
 
-def plot_series(result: ForecastResult, path: Path) -> Path:
+def time_axis(ax: Axes, dated: bool) -> None:
+    """Tick labels under ``ax`` whatever panel it is: dates (slanted, ``2013-02-15``) for a
+    dated series, else the row number. (``Figure.autofmt_xdate`` would hide them on every
+    panel but the bottom one.)"""
+    if not dated:
+        ax.set_xlabel("row")
+    ax.tick_params(axis="x", labelbottom=True)
+    if dated:
+        from matplotlib import dates as mdates
+
+        locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.AutoDateFormatter(locator))
+        for label in ax.get_xticklabels():
+            label.set_rotation(30)
+            label.set_horizontalalignment("right")
+
+
+def series_figure(result: ForecastResult) -> Figure:
     """The series with the split marked."""
-    plt, (fig, ax) = _figure(figsize=(10, 3.6))
+    fig, (ax,) = new_figure(figsize=(10, 3.6))
     x, s, sp = _x(result), result.series, result.split
-    ax.plot(x, s.values, color="black", lw=0.8)
+    ax.plot(x, s.values, color=model_color("actual"), lw=0.8)
     parts = (
-        ("train", 0, sp.train_end, "tab:blue"),
-        ("validation", sp.train_end, sp.val_end, "tab:orange"),
+        ("train", 0, sp.train_end, "#4c72b0"),
+        ("validation", sp.train_end, sp.val_end, "#dd8452"),
+        ("test", sp.val_end, len(s), "#55a868"),
     )
-    parts += (("test", sp.val_end, len(s), "tab:green"),)
     for label, a, b, color in parts:
         if b > a:
             ax.axvspan(x[a], x[b - 1], color=color, alpha=0.12, label=f"{label} ({b - a})")
     ax.set_title(f"{plain(s.name)}: chronological split")
     ax.set_ylabel(plain(s.column, 40))
     ax.legend(loc="upper left", fontsize=8)
-    fig.autofmt_xdate()
-    save_png(fig, path)
-    plt.close(fig)
-    return path
+    time_axis(ax, s.dates is not None)
+    return fig
 
 
-def plot_test(result: ForecastResult, path: Path) -> Path:
-    """Test predictions against the actual values: the whole test part and its last points."""
+def plot_series(result: ForecastResult, path: Path) -> Path:
+    """Write :func:`series_figure` as a PNG."""
+    return _save(series_figure(result), path)
+
+
+def test_figure(result: ForecastResult) -> Figure:
+    """Test predictions against the actual values: the whole test part and, when it is longer
+    than :data:`ZOOM` points, its last points; dates under both panels."""
     x = _x(result)[result.split.val_end :]
     actual = result.test_actual
     zoom = len(actual) > ZOOM
-    plt, (fig, axes) = _figure(2 if zoom else 1, 1, figsize=(10, 7 if zoom else 3.8), squeeze=False)
-    axes = axes[:, 0]
+    fig, axes = new_figure(2 if zoom else 1, 1, figsize=(10, 7.4 if zoom else 4))
     panels = [(axes[0], slice(None))] + ([(axes[1], slice(-ZOOM, None))] if zoom else [])
+    ranked = result.ranking()
     for ax, sl in panels:
-        ax.plot(x[sl], actual[sl], color="black", lw=1.6, label="actual")
-        for r in result.ranking():
-            ax.plot(x[sl], r.test_forecast[sl], lw=0.9, color=COLORS.get(r.name), label=r.name)
+        ax.plot(x[sl], actual[sl], color=model_color("actual"), lw=1.6, label="actual")
+        for r in ranked:
+            color = model_color(r.name)
+            ax.plot(x[sl], r.test_forecast[sl], lw=0.9, color=color, label=plain(r.name))
         ax.set_ylabel(plain(result.series.column, 40))
+        time_axis(ax, result.series.dates is not None)
     axes[0].set_title(f"Test part: one-step-ahead forecasts ({len(actual)} points)")
     if zoom:
         axes[1].set_title(f"The last {ZOOM} test points")
     axes[0].legend(loc="upper left", fontsize=7, ncol=4)
-    fig.autofmt_xdate()
-    save_png(fig, path)
-    plt.close(fig)
-    return path
+    return fig
 
 
-def plot_training(result: ForecastResult, path: Path) -> Path | None:
-    """Train (solid) and validation (dashed) loss per epoch, log scale; None if nothing trained."""
+test_figure.__test__ = False  # pytest: not a test, despite its name
+
+
+def plot_test(result: ForecastResult, path: Path) -> Path:
+    """Write :func:`test_figure` as a PNG."""
+    return _save(test_figure(result), path)
+
+
+def training_figure(result: ForecastResult) -> Figure | None:
+    """Train (solid) and validation (dashed) loss per epoch, log scale; None if nothing
+    trained."""
     trained = [r for r in result.results.values() if r.history is not None and r.history.epochs]
     if not trained:
         return None
-    plt, (fig, ax) = _figure(figsize=(10, 4))
-    for i, r in enumerate(trained):
-        h, color = r.history, f"C{i}"
+    from matplotlib.ticker import MaxNLocator
+
+    fig, (ax,) = new_figure(figsize=(10, 4))
+    for r in trained:
+        h, color, label = r.history, model_color(r.name), plain(r.name)
         epochs = np.arange(1, h.epochs + 1)
-        ax.plot(epochs, h.train_loss, color=color, label=f"{r.name} train")
+        ax.plot(epochs, h.train_loss, color=color, label=f"{label} train")
         if h.val_loss:
             ax.plot(
                 epochs[: len(h.val_loss)],
                 h.val_loss,
                 "--",
                 color=color,
-                label=f"{r.name} validation",
+                label=f"{label} validation",
             )
         if h.best_epoch:
             ax.axvline(h.best_epoch, color=color, lw=0.5, alpha=0.5)
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("MSE (scaled units)")
     ax.set_title("Training curves (thin vertical lines: the epoch whose weights were kept)")
     ax.legend(fontsize=7, ncol=2)
-    save_png(fig, path)
-    plt.close(fig)
-    return path
+    return fig
+
+
+def plot_training(result: ForecastResult, path: Path) -> Path | None:
+    """Write :func:`training_figure` as a PNG; None (nothing written) if nothing trained."""
+    fig = training_figure(result)
+    return None if fig is None else _save(fig, path)
+
+
+def far_off(values: list[float]) -> float:
+    """The size the skill axis shows. From the largest size down, the first gap where a size is
+    more than :data:`FAR` times the next (sizes under :data:`SKILL_FLOOR` count as that) puts
+    the sizes above it "far off", the axis showing the next; fewer than half the bars may be
+    far off. NaN and ±inf are always far off. No such gap: the largest size."""
+    sizes = sorted((abs(v) for v in values if math.isfinite(v)), reverse=True)
+    for i in range((len(sizes) - 1) // 2):
+        if sizes[i] > FAR * max(sizes[i + 1], SKILL_FLOOR):
+            return sizes[i + 1]
+    return sizes[0] if sizes else 0.0
+
+
+def skill_figure(skills: Mapping[str, float]) -> Figure:
+    """One bar per model (top to bottom in the mapping's order), in the model's colour. A bar
+    far off the others' scale (:func:`far_off`) does not set the axis: it runs to the axis
+    edge, where its name and value are written."""
+    names, values = list(skills), [float(v) for v in skills.values()]
+    fig, (ax,) = new_figure(figsize=(8, 0.45 * len(names) + 1.4))
+    if not names:
+        return fig
+    shown = far_off(values)
+    far = [not abs(v) <= shown for v in values]  # NaN too
+    near = [v for v, f in zip(values, far, strict=True) if not f]
+    lo, hi = min(*near, -0.01), max(*near, 0.01)
+    span = hi - lo
+    if any(f and v < 0 for f, v in zip(far, values, strict=True)):
+        lo -= 0.35 * span  # room for the note on the cut bar
+    if any(f and not v < 0 for f, v in zip(far, values, strict=True)):  # NaN: on the right
+        hi += 0.35 * span
+    lo, hi = lo - 0.18 * span, hi + 0.18 * span  # room for the values at the bars' ends
+    y = np.arange(len(names))[::-1]  # the first name on top
+    colors = [model_color(n) for n in names]
+    drawn = [0.0 if math.isnan(v) else min(max(v, lo), hi) for v in values]  # cut at the edge
+    bars = ax.barh(y, drawn, color=colors)
+    ax.set_yticks(y, [plain(n, 40) for n in names])
+    labels = ["" if f else f"{v:+.4f}" for v, f in zip(values, far, strict=True)]
+    ax.bar_label(bars, labels=labels, fontsize=8, padding=3)
+    for yi, n, v, f in zip(y, names, values, far, strict=True):
+        if not f:
+            continue
+        edge = lo if v < 0 else hi  # NaN: the right edge
+        ax.annotate(
+            f"{plain(n, 40)} {_number(v)}",
+            xy=(edge, yi),
+            xytext=(48 if v < 0 else -48, 0),
+            textcoords="offset points",
+            ha="left" if v < 0 else "right",
+            va="center",
+            fontsize=8,
+            bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "0.5", "lw": 0.6},
+            arrowprops={"arrowstyle": "->", "color": "black", "lw": 1},
+            annotation_clip=False,
+        )
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlim(lo, hi)
+    cut = " (a bar past the edge is cut, its value written)" if any(far) else ""
+    ax.set_xlabel(f"skill against persistence{cut}")
+    ax.set_title("Skill = 1 − RMSE / RMSE(persistence)")
+    return fig
+
+
+def _number(v: float) -> str:
+    """A skill for the note on a cut bar: 4 decimals, or 4 significant digits when large."""
+    if math.isnan(v):
+        return "(not a number)"
+    return f"{v:+.4f} (off the scale)" if abs(v) < 10 else f"{v:+.4g} (off the scale)"
 
 
 def plot_skill(result: ForecastResult, path: Path) -> Path:
-    """Skill = 1 − RMSE / RMSE_persistence per model (> 0 beats persistence)."""
-    ranked = [r for r in result.ranking() if r.scores.skill is not None]
-    plt, (fig, ax) = _figure(figsize=(8, 0.45 * len(ranked) + 1.2))
-    skills = [r.scores.skill for r in ranked]
-    colors = ["tab:green" if s > 0 else "tab:red" if s < 0 else "tab:gray" for s in skills]
-    bars = ax.barh([r.name for r in ranked][::-1], skills[::-1], color=colors[::-1])
-    ax.bar_label(bars, labels=[f"{v:+.4f}" for v in skills[::-1]], fontsize=8, padding=3)
-    ax.axvline(0, color="black", lw=0.8)
-    lo = min(min(skills), -0.01)
-    ax.set_xlim(max(lo * 1.25, -1.0), max(max(skills) * 1.25, 0.12 * abs(lo), 0.01))
-    ax.set_xlabel("skill against persistence (bars below −1 are cut)")
-    ax.set_title("Skill = 1 − RMSE / RMSE(persistence)")
-    save_png(fig, path)
-    plt.close(fig)
-    return path
+    """Skill = 1 − RMSE / RMSE_persistence per model (> 0 beats persistence), best first."""
+    skills = {r.name: r.scores.skill for r in result.ranking() if r.scores.skill is not None}
+    return _save(skill_figure(skills), path)
