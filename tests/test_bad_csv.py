@@ -144,7 +144,7 @@ def test_a_million_rows_load(tmp_path, cli_here, clean_outcome):
                  "--no-report", "--json")  # fmt: skip
     data = clean_outcome(r)
     assert data["series"]["rows"] == 400
-    assert data["series"]["notes"] == ["--quick: the last 400 points only"]
+    assert data["series"]["notes"] == ["the last 400 points only"]  # --quick: --tail 400
     assert data["series"]["last"] == "2001-11-25 10:39"  # minute 999 999
     assert data["last_value"] == values[-1]
     assert data["series"]["frequency"] == "every 1 min"

@@ -268,5 +268,6 @@ def test_a_double_dash_value_is_a_value(cli_here, user_error):
 def test_found_by_fuzzing_an_empty_model_and_endless_epochs(cli_here, user_error, tmp_path):
     # `--model=` used to train the default rnn, and `--epochs 10^20` to run until stopped
     out = str(tmp_path / "m")
-    user_error(cli_here("train", "--quick", "--out", out, "--model="), "--model: empty")
+    user_error(cli_here("train", "--quick", "--out", out, "--cell="), "--cell: invalid choice: ''")
+    user_error(cli_here("train", "--quick", "--out", out, "--model="), "--model: invalid choice")
     user_error(cli_here("train", "--quick", "--out", out, "--epochs=10" + "0" * 19), "--epochs")

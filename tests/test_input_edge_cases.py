@@ -224,8 +224,8 @@ def test_the_date_options_need_a_csv_with_dates(cli_here, user_error, tmp_path):
 
 
 def test_train_dayfirst_then_predict(cli_here, clean_outcome, user_error, tmp_path):
-    """The checkpoint keeps its dates in ISO form; predict on the CSV again needs the same
-    option, and without it says so instead of reading mm/dd."""
+    """The checkpoint keeps its dates in ISO form and records how the CSV's dates were read
+    (dayfirst): predict on the CSV again reads them the same way without being told."""
     path = write_series(tmp_path / "monthly.csv", MONTHS.strftime("%d.%m.%Y"))
     out = tmp_path / "m"
     clean_outcome(cli_here("train", "--data", str(path), "--dayfirst", "--model", "linear",
@@ -238,8 +238,10 @@ def test_train_dayfirst_then_predict(cli_here, clean_outcome, user_error, tmp_pa
                                    "--dayfirst", "--horizon", "2", "--json"))  # fmt: skip
     assert again["dates"] == own["dates"]
     assert again["predictions"] == own["predictions"]
-    r = cli_here("predict", "--model", str(out), "--data", str(path), "--json")
-    user_error(r, "monthly.csv, line 3, column 'date'", "--dayfirst")
+    assert config["data"]["dayfirst"] is True
+    alike = clean_outcome(cli_here("predict", "--model", str(out), "--data", str(path),
+                                   "--horizon", "2", "--json"))  # fmt: skip
+    assert alike["predictions"] == own["predictions"]
 
 
 # 3. Unbounded input --------------------------------------------------------------------------

@@ -236,7 +236,7 @@ def test_an_empty_directory_option_is_named(args, tmp_path, monkeypatch, cli_her
     checkpoint"; forecast wrote its report into the current directory)."""
     monkeypatch.chdir(tmp_path)
     option = args[-1].rstrip("=")
-    user_error(cli_here(*args), f"{args[0]}: argument {option}: empty; name a directory")
+    user_error(cli_here(*args), f"{args[0]}: argument {option}: the path is empty")
     assert _listing(tmp_path) == []
 
 

@@ -172,7 +172,7 @@ def test_negative_numbers_are_option_values(cli_here, args, key, expected):
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["forecast", "--lr", "-1e3"], "argument --lr: must be more than 0, got -1e3"),
+        (["forecast", "--lr", "-1e3"], "argument --lr: must be above 0 and at most 1e+06"),
         (["forecast", "--hidden", "-1e3"], "argument --hidden: '-1e3' is not a whole number"),
         (["train", "--epochs", "-5", "--out", "x"], "argument --epochs: must be at least 1"),
         (["longmemory", "--length", "-1e3"], "argument --length: '-1e3' is not a whole number"),

@@ -439,3 +439,32 @@ def add_quick_option(parser: argparse.ArgumentParser, cls: type) -> None:
     line (what the small run is, for users)."""
     doc = (cls.quick.__doc__ or "A small, fast run.").strip().splitlines()[0]  # type: ignore[attr-defined]
     parser.add_argument("--quick", action="store_true", help=doc[0].lower() + doc[1:])
+
+
+def flags_of(cls: type) -> dict[str, str]:
+    """Each option's flag, by its field's dotted path (``net.hidden_size`` -> ``--hidden``) and
+    by its bare name where that is unambiguous."""
+    flags: dict[str, str] = {}
+    for path, f, _ in leaves(cls):
+        flags[".".join(path)] = flag_of(f)
+        flags.setdefault(f.name, flag_of(f))
+    return flags
+
+
+def given_fields(cls: type, args: argparse.Namespace) -> frozenset[str]:
+    """The dotted paths of the fields of ``cls`` the user gave on the command line (the
+    options :func:`add_options` made, which all default to None)."""
+    return frozenset(
+        ".".join(path)
+        for path, _, _ in leaves(cls)
+        if getattr(args, "__".join(path), None) is not None
+    )
+
+
+def cli_error(cls: type, exc: ConfigError) -> RnnlabError:
+    """A library :class:`ConfigError` about a field of ``cls`` (raised after the config was
+    built), as the command line says it: ``--flag: message``, other fields by their flags."""
+    flags = flags_of(cls)
+    where = flags.get(exc.field)
+    text = exc.text(lambda name: flags.get(name, name))
+    return RnnlabError(f"{where}: {text}" if where else f"{exc.field} {text}")

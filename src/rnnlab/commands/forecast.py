@@ -1,5 +1,9 @@
 """``rnnlab forecast``: the main job. Real series in, tomorrow's value out, every model against
 honest baselines on the same held-out tail, and a report with plots.
+
+Its options are :class:`~rnnlab.settings.forecasting.ForecastSettings`' fields. The data are
+read and the plan printed before torch is loaded, so a bad option, a missing file or an unknown
+column is refused at once.
 """
 
 from __future__ import annotations
@@ -7,34 +11,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rnnlab.commands.common import (
-    add_json_option,
-    add_quick_option,
-    add_seed_option,
-    real,
-    whole,
-)
-from rnnlab.commands.data_options import (
-    MAX_HORIZON,
-    add_data_options,
-    add_net_options,
-    add_train_options,
-    add_window_options,
-    epoch_progress,
-    load_series,
-    net_config,
-    set_threads,
-    train_config,
-    window_config,
-)
-from rnnlab.data.sources import DEFAULT_DATASET
-from rnnlab.outdir import directory
+from rnnlab.commands.common import add_json_option
+from rnnlab.config import add_options, add_quick_option, from_args
+from rnnlab.settings.forecasting import ForecastSettings
 
-DEFAULT_OUT = Path("out") / "forecast"
+GROUPS = {"data": "data", "forecast": "models, window, nets and training"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``forecast`` command."""
+    """Add the ``forecast`` command: its options are :class:`ForecastSettings`' fields."""
     p = sub.add_parser(
         "forecast",
         help="train the RNN and its rivals, score them against baselines, predict what's next",
@@ -46,96 +31,77 @@ def register(sub: argparse._SubParsersAction) -> None:
             "report.html with plots and metrics.json."
         ),
     )
-    add_data_options(p, DEFAULT_DATASET)
-    p.add_argument(
-        "--models",
-        default=None,
-        help="comma-separated models, or 'all' (default persistence,moving_average,linear,mlp,"
-        "rnn,lstm,gru; any cell name works; persistence is always run)",
-    )
-    p.add_argument(
-        "--test",
-        type=real(0, 1, above=True),
-        default=0.15,
-        help="fraction held out for the test (0.15)",
-    )
-    p.add_argument(
-        "--ma-window", type=whole(1), default=7, help="k of the moving-average baseline (7)"
-    )
-    p.add_argument(
-        "--horizon",
-        type=whole(1, MAX_HORIZON),
-        default=1,
-        help="next values to predict after the data (default 1)",
-    )
-    add_window_options(p)
-    add_net_options(p)
-    add_train_options(p)
-    p.add_argument(
-        "--out",
-        type=directory,
-        default=DEFAULT_OUT,
-        help=f"directory for report.html, the plots and metrics.json (default {DEFAULT_OUT})",
-    )
-    p.add_argument("--no-report", action="store_true", help="write no files")
-    add_seed_option(p)
-    add_quick_option(p)
+    add_options(p, ForecastSettings, quick=ForecastSettings.quick(), groups=GROUPS)
+    add_quick_option(p, ForecastSettings)
     add_json_option(p)
     p.set_defaults(run=run)
 
 
-def _models(text: str | None) -> tuple[str, ...]:
-    from rnnlab.forecast.models import DEFAULT_MODELS, model_names, parse_models
-
-    if text is None:
-        return DEFAULT_MODELS
-    if text.strip() == "all":
-        return model_names()
-    return parse_models(text)
-
-
 def run(args: argparse.Namespace) -> int:
-    """Hold the report's directory (unless --no-report) for the whole run, and run."""
+    """Read the data and say what will happen (no torch yet), hold the report's directory
+    (unless --no-report) for the whole run, and run."""
     from contextlib import nullcontext
 
+    from rnnlab.data.load import load_series
+    from rnnlab.data.sources import DEFAULT_DATASET
     from rnnlab.outdir import claim_out
 
-    models = _models(args.models)  # check the cheap things before the lock and torch
+    settings = from_args(ForecastSettings, args, quick=args.quick)
+    job = settings.job()
+    series = load_series(settings.data, DEFAULT_DATASET)
+    split = job.split(len(series))  # too few rows: said now, not after the imports
+    console = None
+    if not args.json:
+        from rnnlab.commands.common import make_console
+
+        console = make_console()
+        _print_plan(console, series, split, job)
     # a second run on the same --out is refused now, not after its minutes of training
-    if args.no_report:
+    if settings.no_report:
         claim = nullcontext(None)
     else:  # the lock inside --out: its parent need not be writable (forecast --out ~)
-        claim = claim_out(args.out, "--out", "the report in", inside=True)
+        claim = claim_out(settings.out, "--out", "the report in", inside=True)
     with claim as out:
-        return _forecast(args, models, out)
+        return _forecast(series, job, out, console)
 
 
-def _forecast(args: argparse.Namespace, models: tuple[str, ...], out: Path | None) -> int:
-    """Load, fit, score, predict, report (into ``out``, unless it is None)."""
-    from rnnlab.forecast.experiment import ForecastConfig, run_forecast
+def _print_plan(console, series, split, job) -> None:
+    """The data, the split and what will be trained, before the slow part."""
+    from rnnlab.commands.common import user_text
+
+    s, w, t = series, job.window, job.train
+    console.print(
+        f"[bold]{user_text(s.name)}[/]: {len(s)} points, "
+        f"{s.label(0)} … {s.label(len(s) - 1)} ({s.frequency})" + "".join(f"; {n}" for n in s.notes)
+    )
+    console.print(
+        f"Split in time: train {split.n_train}, validation {split.n_val}, test {split.n_test} "
+        f"({s.label(split.val_end)} … {s.label(len(s) - 1)}). Window {w.window}, target "
+        f"{w.target}, {w.scaler} scaler fitted on the training part only."
+    )
+    baselines = [m for m in job.models if m not in job.neural()]
+    line = f"Baselines: {', '.join(baselines)}."
+    if job.neural():
+        stop = "no early stop" if t.patience == 0 else f"early stop after {t.patience} flat"
+        line += (
+            f" Training {', '.join(job.neural())}: up to {t.epochs} epochs each ({stop}), "
+            f"hidden {job.net.hidden_size}, {job.threads} thread(s)."
+        )
+    console.print(line)
+
+
+def _forecast(series, job, out: Path | None, console) -> int:
+    """Fit, score, predict, report (into ``out``, unless it is None)."""
+    from rnnlab.commands.data_options import epoch_progress, set_threads
+    from rnnlab.forecast.experiment import run_forecast
     from rnnlab.forecast.models import is_neural
 
-    series = load_series(args, DEFAULT_DATASET)
-    set_threads(args)
-    net = net_config(args)
-    options = {"rnn": dict(net.cell_options)} if net.cell_options else {}
-    config = ForecastConfig(
-        models=models,
-        window=window_config(args),
-        net=net,
-        cell_options=options,
-        train=train_config(args),
-        val=args.val,
-        test=args.test,
-        ma_window=args.ma_window,
-        horizon=args.horizon,
-        threads=args.threads,
-    )
-    with epoch_progress(enabled=True) as start:
+    set_threads(job.threads)
+    with epoch_progress(enabled=console is not None) as start:
         result = run_forecast(
             series,
-            config,
-            progress=lambda name: start(name, config.train.epochs) if is_neural(name) else None,
+            job,
+            progress=lambda name: start(name, job.train.epochs) if is_neural(name) else None,
         )
     report = None
     if out is not None:
@@ -146,47 +112,56 @@ def _forecast(args: argparse.Namespace, models: tuple[str, ...], out: Path | Non
             report = write_report(result, out)
     summary = result.to_dict()
     summary["report"] = None if report is None else str(report)
-    if args.json:
+    if console is None:
         from rnnlab.commands.common import print_json
 
         print_json(summary)
         return 0
-    _print(result, summary)
+    _print(console, result, summary)
     return 0
 
 
-def _print(result, summary: dict) -> None:
+def _table(title: str, columns: tuple[str, ...]):
+    """A table whose cells are never cut: a number or a name wraps (folds) rather than lose
+    its end to an ellipsis."""
     from rich.table import Table
 
-    from rnnlab.commands.common import fmt, make_console, user_text
-    from rnnlab.forecast.experiment import SCORE_COLUMNS
+    table = Table(title=title, title_justify="left")
+    for col in columns:
+        justify = "left" if col == "model" else "right"
+        table.add_column(col, justify=justify, overflow="fold")
+    return table
 
-    console = make_console()
-    s, sp, w = result.series, result.split, result.config.window
-    console.print(
-        f"[bold]{user_text(s.name)}[/]: {len(s)} points, "
-        f"{s.label(0)} … {s.label(len(s) - 1)} ({s.frequency})" + "".join(f"; {n}" for n in s.notes)
+
+def _print(console, result, summary: dict) -> None:
+    """Two tables that fit 80 columns (the scores; the next values and the training), the
+    legend, the messages and the verdict."""
+    from rnnlab.commands.common import fmt, user_text
+
+    s, sp = result.series, result.split
+    ranking = result.ranking()
+    scores = _table(
+        f"Test scores, {sp.n_test} one-step-ahead forecasts (best first)",
+        ("model", "RMSE", "MAE", "MAPE %", "dir %", "skill", "p (DM)"),
     )
+    for r in ranking:
+        scores.add_row(*r.cells())
+    console.print(scores)
     console.print(
-        f"Split in time: train {sp.n_train}, validation {sp.n_val}, test {sp.n_test} "
-        f"({s.label(sp.val_end)} … {s.label(len(s) - 1)}). Window {w.window}, target {w.target}, "
-        f"{w.scaler} scaler fitted on the training part only."
+        "skill = 1 − RMSE/RMSE(persistence); dir = up/down moves called right; p (DM) = "
+        "Diebold-Mariano p-value that the model beats persistence."
     )
     when = summary["next_date"] or f"row {len(s) + 1}"
-    table = Table(title=f"Test scores, {sp.n_test} one-step-ahead forecasts (best first)")
-    for col in (*SCORE_COLUMNS, f"next ({when})", "epochs", "time"):
-        table.add_column(col, justify="left" if col == "model" else "right")
-    for r in result.ranking():
+    nexts = _table("Next value and training", ("model", f"next ({when})", "epochs", "time"))
+    for r in ranking:
         h = r.history
         epochs = "" if h is None else f"{h.best_epoch}/{h.epochs}" + (" !" if h.diverged else "")
-        table.add_row(*r.cells(), fmt(r.next_values[0]), epochs, f"{r.seconds:.1f}s")
-    console.print(table)
+        nexts.add_row(r.name, fmt(r.next_values[0]), epochs, f"{r.seconds:.1f}s")
+    console.print(nexts)
     console.print(
-        "skill = 1 − RMSE/RMSE(persistence); direction = up/down moves called right; "
-        "p (DM) = Diebold-Mariano p-value that the model beats persistence; "
-        "epochs = kept/run (! = diverged)."
+        f"epochs = kept/run (! = diverged). Last value {fmt(s.values[-1])} on "
+        f"{s.label(len(s) - 1)}."
     )
-    console.print(f"Last value {fmt(s.values[-1])} on {s.label(len(s) - 1)}.")
     for name, t in summary["training"].items():
         if t["message"]:
             console.print(f"[yellow]{name}: {user_text(t['message'], None)}[/]")

@@ -30,6 +30,7 @@ import torch
 
 from rnnlab import __version__
 from rnnlab.atomic import write_dir
+from rnnlab.checkpoint_info import checkpoint_dir
 from rnnlab.data.series import Series
 from rnnlab.data.windows import Preprocessor
 from rnnlab.errors import RnnlabError
@@ -85,9 +86,13 @@ def _kind(f: WindowedForecaster) -> str:
     raise RnnlabError(f"{f.name}: only trained models (linear, mlp, recurrent) have checkpoints")
 
 
-def checkpoint_config(f: WindowedForecaster, history: TrainHistory | None = None) -> dict:
+def checkpoint_config(
+    f: WindowedForecaster, history: TrainHistory | None = None, reading: dict | None = None
+) -> dict:
     """Everything but the weights, JSON-able (``history``: the training record to write, by
-    default the forecaster's own)."""
+    default the forecaster's own; ``reading``: how the data's CSV was read, see
+    :data:`READING_KEYS`, by default the forecaster's ``reading_`` if set; recorded so that
+    the same file is read the same way again)."""
     kind = _kind(f)
     if not hasattr(f, "preprocessor_"):
         raise RnnlabError(f"{f.name}: fit it before saving it")
@@ -113,6 +118,9 @@ def checkpoint_config(f: WindowedForecaster, history: TrainHistory | None = None
         "last": s.label(len(s) - 1),
         "frequency": s.frequency,
     }
+    reading = getattr(f, "reading_", None) if reading is None else reading
+    if reading is not None:
+        config["data"].update({k: reading[k] for k in READING_KEYS if k in reading})
     config["history"] = {  # the last W + lag points: what predict() starts from
         "values": s.values[tail].tolist(),
         "dates": None if s.dates is None else [str(d) for d in s.dates[tail]],
@@ -145,20 +153,12 @@ def check_destination(path: str | Path, option: str = "--out") -> Path:
     return path
 
 
-def checkpoint_dir(path: Path, option: str) -> Path:
-    """``path``, if it is a directory; else the one-line error naming ``option``."""
-    if not path.is_dir():
-        if path.exists():
-            raise RnnlabError(f"{option}: {path}: not a directory (a checkpoint is a directory)")
-        raise RnnlabError(f"{option}: {path}: no such checkpoint directory")
-    return path
-
-
 def save_checkpoint(
     forecaster: WindowedForecaster,
     path: str | Path,
     state: TrainState | None = None,
     run: dict | None = None,
+    reading: dict | None = None,
 ) -> Path:
     """Write ``forecaster`` to the directory ``path`` atomically; returns the path.
 
@@ -166,13 +166,14 @@ def save_checkpoint(
     checkpoint is one to resume from: the best weights so far as the model (so ``predict``
     works on it), Adam and the record as they are now, and the state files of
     :mod:`rnnlab.forecast.resume` (with ``run``, the command's description of the run).
-    Without it, the finished model: no state files.
+    Without it, the finished model: no state files. ``reading``: how the data's CSV was read
+    (date_format, dayfirst, max_bytes, max_rows), recorded in config.json's "data".
     """
     from safetensors.torch import save
 
     path = check_destination(path)
     history = None if state is None else state.history
-    config = checkpoint_config(forecaster, history)
+    config = checkpoint_config(forecaster, history, reading)
     if state is None:
         weights = _weights(forecaster)
         adam = getattr(forecaster, "optimizer_state_", None)
@@ -203,6 +204,13 @@ MODEL_KEYS = frozenset({"name", "kind", "net", "uses_dates"})
 DATA_KEYS = frozenset(
     {"name", "source", "column", "date_column", "rows", "first", "last", "frequency"}
 )
+# How the CSV was read (optional: checkpoints written before they were recorded lack them)
+READING_KEYS = {
+    "date_format": (str, type(None)),
+    "dayfirst": bool,
+    "max_bytes": int,
+    "max_rows": int,
+}
 HISTORY_KEYS = frozenset({"values", "dates"})
 MAX_CONFIG_BYTES = 256 * 2**20  # far above any real config; a bigger one is not ours
 
@@ -408,10 +416,16 @@ def _module(f: NeuralForecaster, weights: dict, where: str):
 
 
 def _tail(config: dict, pre: Preprocessor, where: str) -> Series:
-    data = known_keys(require(config, "data", dict, where), DATA_KEYS, f"{where}: data")
+    allowed = DATA_KEYS | set(READING_KEYS)
+    data = known_keys(require(config, "data", dict, where), allowed, f"{where}: data")
     for key in DATA_KEYS:
         kind = {"rows": int, "date_column": (str, type(None))}.get(key, str)
         require(data, key, kind, f"{where}: data")
+    for key, kind in READING_KEYS.items():
+        if key in data:
+            require(data, key, kind, f"{where}: data")
+            if kind is int and data[key] < 1:
+                raise RnnlabError(f"{where}: data.{key} must be at least 1")
     hist = require(config, "history", dict, where)
     known_keys(hist, HISTORY_KEYS, f"{where}: history")
     values = np.asarray(

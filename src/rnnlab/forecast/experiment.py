@@ -22,13 +22,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from rnnlab.data.series import Series, format_date
-from rnnlab.data.splits import Split, chronological_split
-from rnnlab.data.windows import WindowConfig
+from rnnlab.data.splits import Split
 from rnnlab.forecast.base import Forecaster
 from rnnlab.forecast.metrics import Scores, score
-from rnnlab.forecast.models import DEFAULT_MODELS, make_forecaster
-from rnnlab.forecast.nets import NetConfig
-from rnnlab.forecast.training import TrainConfig, TrainHistory
+from rnnlab.forecast.models import make_forecaster
+from rnnlab.forecast.training import TrainHistory
+from rnnlab.settings.forecasting import ForecastConfig
+
+__all__ = ["ForecastConfig", "ForecastResult", "ModelResult", "diebold_mariano", "run_forecast"]
 
 SIGNIFICANCE = 0.05
 SCORE_COLUMNS = ("model", "RMSE", "MAE", "MAPE %", "direction %", "skill", "p (DM)")
@@ -36,22 +37,6 @@ SCORE_COLUMNS = ("model", "RMSE", "MAE", "MAPE %", "direction %", "skill", "p (D
 
 def _num(v: float | None, digits: int = 4) -> str:
     return "—" if v is None else f"{v:.{digits}f}"
-
-
-@dataclass(frozen=True)
-class ForecastConfig:
-    """Everything the job needs besides the data; flows unchanged into the report."""
-
-    models: tuple[str, ...] = DEFAULT_MODELS
-    window: WindowConfig = field(default_factory=WindowConfig)
-    net: NetConfig = field(default_factory=NetConfig)  # shape of every neural model
-    cell_options: dict = field(default_factory=dict)  # per model name, e.g. {"rnn": {...}}
-    train: TrainConfig = field(default_factory=TrainConfig)
-    val: float = 0.15  # fraction of the series for validation (early stopping)
-    test: float = 0.15  # fraction of the series for the final test
-    ma_window: int = 7  # k of the moving-average baseline
-    horizon: int = 1  # how many next values to predict after the end of the data
-    threads: int | None = 1  # torch threads while the neural models fit and predict; None: as is
 
 
 @dataclass
@@ -118,16 +103,7 @@ class ForecastResult:
                 "test_first": s.label(sp.val_end),
                 "test_last": s.label(len(s) - 1),
             },
-            "config": {
-                "models": list(self.config.models),
-                "window": self.config.window.to_dict(),
-                "net": self.config.net.to_dict(),
-                "cell_options": self.config.cell_options,
-                "train": self.config.train.to_dict(),
-                "val": self.config.val,
-                "test": self.config.test,
-                "ma_window": self.config.ma_window,
-            },
+            "config": self.config.to_dict(),
             "test": {r.name: {**r.scores.to_dict(), "p_value": r.p_value} for r in self.ranking()},
             "ranking": [r.name for r in self.ranking()],
             "verdict": self.verdict(),
@@ -199,9 +175,7 @@ def run_forecast(
     config = ForecastConfig() if config is None else config
     start = time.perf_counter()
     window = config.window
-    split = chronological_split(
-        len(series), config.val, config.test, context=max(window.first_target, config.ma_window)
-    )
+    split = config.split(len(series))
     seen = series.head(split.val_end)  # train + validation: all that fit() ever gets
     test_start = split.val_end
     actual = series.values[test_start:]

@@ -1,0 +1,281 @@
+"""The settings of ``forecast``, ``train`` and ``predict`` (no torch here): the forecasting job
+(:class:`ForecastConfig`, what the library's ``run_forecast`` takes) and each command's whole
+settings (:class:`ForecastSettings`, :class:`TrainSettings`, :class:`PredictSettings`), composed
+of the data, window, net and training configs. The command line is generated from them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from rnnlab.config import ConfigError, check_fields, option
+from rnnlab.data.splits import Split, chronological_split
+from rnnlab.data.windows import WindowConfig
+from rnnlab.settings.cells import known_cells
+from rnnlab.settings.data import DataConfig
+from rnnlab.settings.training import NetConfig, TrainConfig
+
+BASELINES = ("persistence", "moving_average", "linear")  # rnnlab.forecast.models.BASELINES
+DEFAULT_MODELS = (*BASELINES, "mlp", "rnn", "lstm", "gru")
+MAX_HORIZON = 10_000
+MAX_SEED = 2**32 - 1
+DEFAULT_OUT = Path("out") / "forecast"
+
+
+def model_names() -> tuple[str, ...]:
+    """Every model ``forecast --models`` takes (the registry's cells included, once loaded)."""
+    return (*BASELINES, "mlp", *known_cells())
+
+
+def _model_choices() -> tuple[str, ...]:
+    return ("all", *model_names())
+
+
+def trainable() -> tuple[str, ...]:
+    """What ``train --cell`` takes: a cell name, mlp or linear (a baseline has nothing to fit)."""
+    return (*known_cells(), "mlp", "linear")
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _threads(default: int | None = 1):
+    return option(
+        default,
+        "torch threads (1 is fastest for these small nets here)",
+        low=1,
+        high=_cores(),
+        metavar="N",
+    )
+
+
+def _nonlinearity():
+    return option(
+        None,
+        "the vanilla rnn's activation",
+        choices=("tanh", "relu"),
+        default_text="tanh",
+    )
+
+
+def _val():
+    return option(0.15, "fraction of the data for validation (early stopping)", low=0, high=0.85)
+
+
+def _seed():
+    return option(0, "seed for every random draw", low=0, high=MAX_SEED, metavar="N")
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    """Everything the forecasting job needs besides the data; flows unchanged into the report.
+
+    models      the forecasters to fit and score ("all": every one; persistence always runs)
+    window, net, train   what the models see, the neural models' shape, how they train
+    nonlinearity         the vanilla rnn's activation (None: tanh)
+    cell_options         per model name, e.g. {"rnn": {"nonlinearity": "relu"}}
+    val, test            fractions of the series for validation and for the final test
+    ma_window            k of the moving-average baseline
+    horizon              next values to predict after the end of the data
+    threads              torch threads while the neural models fit and predict (None: as is)
+    """
+
+    models: tuple[str, ...] = option(
+        DEFAULT_MODELS,
+        "comma-separated models, or all (any cell name works; persistence is always run)",
+        choices=_model_choices,
+        metavar="NAMES",
+    )
+    window: WindowConfig = field(default_factory=WindowConfig)
+    net: NetConfig = field(default_factory=NetConfig)
+    nonlinearity: str | None = _nonlinearity()
+    cell_options: dict = option(factory=dict, cli=False)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    val: float = _val()
+    test: float = option(0.15, "fraction held out for the test", low=0, above=True, high=0.85)
+    ma_window: int = option(7, "k of the moving-average baseline", low=1, high=100_000)
+    horizon: int = option(1, "next values to predict after the data", low=1, high=MAX_HORIZON)
+    threads: int | None = _threads()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.models, list):
+            object.__setattr__(self, "models", tuple(self.models))
+        check_fields(self)
+        models = model_names() if "all" in self.models else self.models
+        object.__setattr__(self, "models", tuple(dict.fromkeys(("persistence", *models))))
+        if self.nonlinearity is not None:
+            if "rnn" in self.cell_options:
+                raise ConfigError("nonlinearity", "set it in cell_options['rnn'] or here")
+            options = {**self.cell_options, "rnn": {"nonlinearity": self.nonlinearity}}
+            object.__setattr__(self, "cell_options", options)
+        if self.val + self.test >= 0.9:
+            raise ConfigError("val", f"+ {{test}} = {self.val + self.test:g} leaves too little")
+
+    @classmethod
+    def quick(cls) -> ForecastConfig:
+        """A small, fast run: a short window, a small net, a few epochs."""
+        return cls(window=WindowConfig.quick(), net=NetConfig.quick(), train=TrainConfig.quick())
+
+    def split(self, rows: int) -> Split:
+        """The chronological train / validation / test split of ``rows`` points."""
+        context = max(self.window.first_target, self.ma_window)
+        return chronological_split(rows, self.val, self.test, context=context)
+
+    def neural(self) -> tuple[str, ...]:
+        """The models that train."""
+        return tuple(m for m in self.models if m not in BASELINES)
+
+    def to_dict(self) -> dict:
+        """JSON-able form (what the report records)."""
+        return {
+            "models": list(self.models),
+            "window": self.window.to_dict(),
+            "net": self.net.to_dict(),
+            "cell_options": self.cell_options,
+            "train": self.train.to_dict(),
+            "val": self.val,
+            "test": self.test,
+            "ma_window": self.ma_window,
+        }
+
+
+@dataclass(frozen=True)
+class ForecastSettings:
+    """``rnnlab forecast``: the data, the job, the seed, and where the report goes."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    forecast: ForecastConfig = field(default_factory=ForecastConfig)
+    seed: int = _seed()
+    out: Path = option(
+        DEFAULT_OUT, "directory for report.html, the plots and metrics.json", metavar="DIR"
+    )
+    no_report: bool = option(False, "write no files")
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+
+    @classmethod
+    def quick(cls) -> ForecastSettings:
+        """A small, fast run: the last 400 points, a short window, a small net, 3 epochs."""
+        return cls(data=DataConfig.quick(), forecast=ForecastConfig.quick())
+
+    def job(self) -> ForecastConfig:
+        """The job with the seed in its training config."""
+        return replace(self.forecast, train=replace(self.forecast.train, seed=self.seed))
+
+
+# Settings a checkpoint fixes (refused with --resume), and the settings of a run (refused when
+# an interrupted run goes on: it keeps its own); dotted paths of TrainSettings' fields.
+FROM_CHECKPOINT = (
+    "cell",
+    "window.window",
+    "window.target",
+    "window.scaler",
+    "net.hidden_size",
+    "nonlinearity",
+    "net.layers",
+    "net.dropout",
+)
+RUN_SETTINGS = (
+    "train.epochs",
+    "train.patience",
+    "train.lr",
+    "train.batch_size",
+    "train.clip_norm",
+    "seed",
+    "val",
+)
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """``rnnlab train``: one model, trained on a series, saved as a checkpoint directory."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    cell: str = option("rnn", "the model: a cell name, mlp or linear", choices=trainable)
+    window: WindowConfig = field(default_factory=WindowConfig)
+    net: NetConfig = field(default_factory=NetConfig)
+    nonlinearity: str | None = _nonlinearity()
+    train: TrainConfig = field(default_factory=TrainConfig)
+    val: float = _val()
+    threads: int = _threads()
+    seed: int = _seed()
+    out: Path | None = option(
+        None, "the checkpoint directory to write", metavar="DIR", default_text="--resume's DIR"
+    )
+    resume: Path | None = option(
+        None,
+        "an interrupted run in DIR: go on from its last complete epoch with its own settings "
+        "and data (the same result as if never stopped); a finished model in DIR: train it on "
+        "for --epochs N more",
+        metavar="DIR",
+    )
+    checkpoint_every: int = option(
+        1,
+        "rewrite the checkpoint every N epochs while training, to resume from after a crash",
+        low=0,
+        high=100_000,
+        metavar="N",
+        default_text="1; 0: only at the end",
+    )
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+
+    @classmethod
+    def quick(cls) -> TrainSettings:
+        """A small, fast run: the last 400 points, a short window, a small net, 3 epochs."""
+        return cls(
+            data=DataConfig.quick(),
+            window=WindowConfig.quick(),
+            net=NetConfig.quick(),
+            train=TrainConfig.quick(),
+        )
+
+    @property
+    def destination(self) -> Path:
+        """Where the checkpoint goes: ``out``, else the ``resume`` directory."""
+        if self.out is not None:
+            return self.out
+        if self.resume is not None:
+            return self.resume
+        raise ConfigError("out", "name the checkpoint directory to write")
+
+    def net_config(self) -> NetConfig:
+        """The net, with the cell's kind and options."""
+        options = {} if self.nonlinearity is None else {"nonlinearity": self.nonlinearity}
+        return replace(self.net, kind=self.cell, cell_options=options)
+
+    def train_config(self) -> TrainConfig:
+        """The training config, with the seed."""
+        return replace(self.train, seed=self.seed)
+
+
+@dataclass(frozen=True)
+class PredictSettings:
+    """``rnnlab predict``: a checkpoint, and optionally other data to predict from."""
+
+    model: Path | None = option(None, "the checkpoint directory (required)", metavar="DIR")
+    data: DataConfig = field(default_factory=DataConfig)
+    horizon: int = option(1, "values to predict, each fed back", low=1, high=MAX_HORIZON)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+
+    @property
+    def checkpoint(self) -> Path:
+        """The checkpoint directory (``model``), which must be given."""
+        if self.model is None:
+            raise ConfigError("model", "name the checkpoint directory to predict with")
+        return self.model
+
+    @property
+    def own_data(self) -> bool:
+        """True when no data is named: predict from the end of the series it was trained on."""
+        return self.data.data is None and self.data.dataset is None
