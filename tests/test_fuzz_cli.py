@@ -129,6 +129,7 @@ BASE = {
     "gradients": ["--no-plot"],
     "longmemory": ["--quick", "--cell", "rnn"],
     "bench": ["--smoke"],
+    "explore": ["--out", "e.html"],
 }
 
 
@@ -160,7 +161,7 @@ def _pairs(command: str):
     )
 
 
-@pytest.mark.parametrize("command", ["walkthrough", "forecast", "train", "predict"])
+@pytest.mark.parametrize("command", ["walkthrough", "forecast", "train", "predict", "explore"])
 def test_cheap_commands_run_for_real(command, workdir, cli_here, clean_outcome):
     @SETTINGS
     @given(pairs=_pairs(command))

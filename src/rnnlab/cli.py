@@ -26,6 +26,7 @@ COMMANDS = (
     "gradients",
     "longmemory",
     "bench",
+    "explore",
 )
 
 
