@@ -124,3 +124,35 @@ def test_longmemory_fits(monkeypatch, capsys):
         whole += [cell, f"{r['final_loss']:.4g}", r["status"], str(r["steps"])]
         whole += [f"{r['clipping']['median']:.3g}", f"{r['clipping']['max']:.3g}"]
     assert_fits(out, whole=tuple(whole))
+
+
+def test_forecast_fits(monkeypatch, capsys):
+    """Before: `forecast` cut numbers to `1.70…` and names to `pers…` at 80 columns."""
+    from rnnlab.commands.common import fmt
+
+    argv = ["forecast", "--quick", "--no-report", "--models", "moving_average,linear,rnn"]
+    data = json_of(capsys, argv)
+    code, out, _ = render_at(monkeypatch, capsys, argv)
+    assert code == 0
+    whole = [data["next_date"], data["verdict"]]
+    for name, s in data["test"].items():
+        whole += [name, f"{s['rmse']:.4f}", f"{s['mae']:.4f}", f"{s['skill']:.4f}"]
+        whole += [fmt(data["next"][name])]
+    assert_fits(out, whole=tuple(whole))
+
+
+def test_train_and_predict_fit(monkeypatch, capsys, tmp_path):
+    from rnnlab.commands.common import fmt
+
+    out = str(tmp_path / "m")
+    argv = ["train", "--quick", "--cell", "gru", "--out", out]
+    data = json_of(capsys, argv)
+    code, text, _ = render_at(monkeypatch, capsys, argv)
+    assert code == 0
+    v = data["validation"]
+    assert_fits(text, whole=(f"{v['rmse']:.4g}", f"{v['persistence_rmse']:.4g}", out))
+    argv = ["predict", "--model", out, "--horizon", "3"]
+    data = json_of(capsys, argv)
+    code, text, _ = render_at(monkeypatch, capsys, argv)
+    assert code == 0
+    assert_fits(text, whole=(*data["dates"], *(fmt(p) for p in data["predictions"])))

@@ -71,12 +71,12 @@ def _print_plan(console, series, split, job) -> None:
 
     s, w, t = series, job.window, job.train
     console.print(
-        f"[bold]{user_text(s.name)}[/]: {len(s)} points, "
-        f"{s.label(0)} … {s.label(len(s) - 1)} ({s.frequency})" + "".join(f"; {n}" for n in s.notes)
+        f"[bold]{user_text(s.name)}[/]: {len(s)} points, {s.label(0)} to "
+        f"{s.label(len(s) - 1)} ({s.frequency})" + "".join(f"; {n}" for n in s.notes)
     )
     console.print(
         f"Split in time: train {split.n_train}, validation {split.n_val}, test {split.n_test} "
-        f"({s.label(split.val_end)} … {s.label(len(s) - 1)}). Window {w.window}, target "
+        f"({s.label(split.val_end)} to {s.label(len(s) - 1)}). Window {w.window}, target "
         f"{w.target}, {w.scaler} scaler fitted on the training part only."
     )
     baselines = [m for m in job.models if m not in job.neural()]

@@ -176,7 +176,7 @@ def _print_plan(console, plan, series, n_val: int) -> None:
 
     f, s = plan.forecaster, series
     console.print(
-        f"[bold]{user_text(s.name)}[/]: {len(s)} points, {s.label(0)} … {s.label(len(s) - 1)}"
+        f"[bold]{user_text(s.name)}[/]: {len(s)} points, {s.label(0)} to {s.label(len(s) - 1)}"
         + "".join(f"; {n}" for n in s.notes)
     )
     what = f"Training {f.name}: {len(s) - n_val} points to train, {n_val} to validate"

@@ -463,6 +463,6 @@ def describe(f: WindowedForecaster) -> str:
     c = getattr(f, "checkpoint_", None) or checkpoint_config(f)
     d, w = c["data"], c["preprocessing"]["window"]
     return (
-        f"{c['model']['name']} trained on {d['name']} ({d['first']} … {d['last']}, "
+        f"{c['model']['name']} trained on {d['name']} ({d['first']} to {d['last']}, "
         f"{d['rows']} rows), window {w['window']}, target {w['target']}"
     )
