@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from rnnlab import __version__
+from rnnlab.config import ConfigError, cli_error
 from rnnlab.display import printable, shorten
 from rnnlab.errors import RnnlabError
 
@@ -80,7 +81,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2
-        return int(args.run(args) or 0)
+        try:
+            return int(args.run(args) or 0)
+        except ConfigError as exc:  # a field checked while running: said with its flag
+            settings = getattr(args, "settings", None)
+            if settings is None:
+                raise
+            raise cli_error(settings, exc) from None
     except RnnlabError as exc:
         print(f"rnnlab: error: {error_line(str(exc))}", file=sys.stderr)
         return 2

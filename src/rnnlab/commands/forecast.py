@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_options(p, ForecastSettings, quick=ForecastSettings.quick(), groups=GROUPS)
     add_quick_option(p, ForecastSettings)
     add_json_option(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, settings=ForecastSettings)
 
 
 def run(args: argparse.Namespace) -> int:

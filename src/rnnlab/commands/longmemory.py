@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=threads, default=1, help="torch threads (default 1)")
     add_quick_option(p, LongMemoryConfig)
     add_json_option(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, settings=LongMemoryConfig)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_options(p, PredictSettings, groups={"data": "data (default: the model's own)"})
     add_json_option(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, settings=PredictSettings)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,6 +63,8 @@ def _predict(settings: PredictSettings, series, json: bool) -> int:
 
     torch.set_num_threads(1)
     f = load_checkpoint(settings.checkpoint)
+    if hasattr(f, "device"):  # the neural models; a checkpoint loads on any device
+        f.device = settings.device
     if series is None:
         series = f.series_
     elif len(series) < f.min_history:

@@ -60,7 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_quick_option(p, TrainSettings)
     add_json_option(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, settings=TrainSettings)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -172,6 +172,9 @@ def run_forecast(
 
     ``progress(name)`` may return a per-epoch callback for that model's training.
     """
+    from rnnlab.devices import resolve_device
+
+    resolve_device(config.device)  # a GPU that is not there is said before any work
     config = ForecastConfig() if config is None else config
     start = time.perf_counter()
     window = config.window
@@ -186,7 +189,9 @@ def run_forecast(
     for name in names:
         t0 = time.perf_counter()
         net = replace(config.net, cell_options=dict(config.cell_options.get(name, {})))
-        f = make_forecaster(name, window, net, config.train, config.ma_window, config.threads)
+        f = make_forecaster(
+            name, window, net, config.train, config.ma_window, config.threads, config.device
+        )
         f.fit(seen, val_size=split.n_val, progress=None if progress is None else progress(name))
         test_forecast = f._historical_values(series, test_start)  # NumPy: the scoring's input
         next_values = f._predict_values(config.horizon, series)

@@ -36,10 +36,12 @@ def make_forecaster(
     train: TrainConfig | None = None,
     ma_window: int = 7,
     threads: int | None = 1,
+    device: str = "auto",
 ) -> Forecaster:
     """A fresh forecaster from the configs (None: the defaults), its parameters set one by one
     (``net.kind`` is replaced by ``name`` for the neural ones); ``threads`` for the neural ones,
-    torch threads during fit and predict (None: leave torch's setting as it is)."""
+    torch threads during fit and predict (None: leave torch's setting as it is); ``device``
+    where they compute (auto, cpu or cuda)."""
     from dataclasses import replace
 
     from rnnlab.cells import cell_names
@@ -54,10 +56,10 @@ def make_forecaster(
     if name == "linear":
         return LinearAR(window.window, target=window.target, scaler=window.scaler)
     if name == "mlp":
-        return MLPForecaster.from_configs(net, window, train, threads=threads)
+        return MLPForecaster.from_configs(net, window, train, threads=threads, device=device)
     if name in cell_names():
         return RecurrentForecaster.from_configs(
-            replace(net, kind=name), window, train, threads=threads
+            replace(net, kind=name), window, train, threads=threads, device=device
         )
     raise RnnlabError(f"unknown model {name!r}; choose from {', '.join(model_names())}")
 

@@ -37,10 +37,12 @@ from torch import nn
 from rnnlab.data.features import SPAN, feature_names, mlp_features
 from rnnlab.data.series import Series
 from rnnlab.data.windows import WindowConfig, windows
+from rnnlab.devices import resolve_device
 from rnnlab.errors import RnnlabError
 from rnnlab.forecast.base import _WINDOW, WindowedForecaster, named
 from rnnlab.forecast.nets import MLPNet, NetConfig, RecurrentNet
 from rnnlab.forecast.training import TrainConfig, TrainState, train
+from rnnlab.settings.devices import DEVICES
 
 _NET, _TRAIN = NetConfig(), TrainConfig()  # the library's defaults, read by the constructors
 NET_PARAMS = {"hidden_size": "hidden_size", "layers": "layers", "dropout": "dropout"}
@@ -53,6 +55,17 @@ TRAIN_PARAMS = {
     "weight_decay": "weight_decay",
     "seed": "seed",
 }  # parameter -> TrainConfig field
+
+
+def _on_cpu(obj):
+    """A state dict (nested dicts and lists of tensors) with every tensor on the CPU."""
+    if isinstance(obj, torch.Tensor):
+        return obj.cpu()
+    if isinstance(obj, dict):
+        return {k: _on_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(_on_cpu(v) for v in obj)
+    return obj
 
 
 @contextmanager
@@ -136,6 +149,8 @@ class NeuralForecaster(WindowedForecaster):
         t = self.threads
         if t is not None and (isinstance(t, bool) or not isinstance(t, int) or t < 1):
             raise RnnlabError(f"threads must be a whole number at least 1, or None; got {t!r}")
+        if self.device not in DEVICES:
+            raise RnnlabError(f"device must be one of {', '.join(DEVICES)}; got {self.device!r}")
 
     def build_module(self, n_features: int) -> nn.Module:
         """A fresh, untrained module for inputs with ``n_features`` features."""
@@ -169,14 +184,23 @@ class NeuralForecaster(WindowedForecaster):
             optimizer,
             history=getattr(self, "history_", None) if warm else None,  # the record goes on
             state=self.resume,
+            device=self.device,
         )
-        self.optimizer_state_ = optimizer.state_dict()
+        # on the CPU like the weights, wherever training ran: a checkpoint loads anywhere
+        self.optimizer_state_ = _on_cpu(optimizer.state_dict())
 
     @torch.no_grad()
     def _predict_scaled(self, X: np.ndarray) -> np.ndarray:
-        self.module_.eval()
-        with torch_threads(self.threads):
-            out = [self.module_(self._tensor(X[i : i + 4096])) for i in range(0, len(X), 4096)]
+        device = resolve_device(self.device)
+        module = self.module_.to(device).eval()
+        try:
+            with torch_threads(self.threads):
+                out = [
+                    module(self._tensor(X[i : i + 4096]).to(device)).cpu()
+                    for i in range(0, len(X), 4096)
+                ]
+        finally:
+            self.module_.to("cpu")  # the fitted module stays on the CPU between calls
         return torch.cat(out).double().numpy() if out else np.empty(0)
 
 
@@ -198,6 +222,8 @@ class RecurrentForecaster(NeuralForecaster):
                            ``clip_norm``: None for no clipping)
     threads : int or None  torch threads during fit and predict (default 1, as the CLI's
                            ``--threads``: fastest for these small nets); None: torch's setting
+    device : str           where fit and predict compute: "auto" (a CUDA GPU when torch sees
+                           one), "cpu" or "cuda"; the fitted module rests on the CPU
     warm_start : bool      a second ``fit`` trains on from the fitted weights and scaler
     resume : TrainState    an interrupted fit's state: ``fit`` finishes that fit
     net, window, train     the older form: whole configs (a NetConfig, a WindowConfig, a
@@ -230,6 +256,7 @@ class RecurrentForecaster(NeuralForecaster):
         weight_decay: float = _TRAIN.weight_decay,
         seed: int = _TRAIN.seed,
         threads: int | None = 1,
+        device: str = "auto",
         warm_start: bool = False,
         resume: TrainState | None = None,
     ) -> None:
@@ -251,6 +278,7 @@ class RecurrentForecaster(NeuralForecaster):
         self.weight_decay = weight_decay
         self.seed = seed
         self.threads = threads
+        self.device = device
         self.warm_start = warm_start
         self.resume = resume  # an interrupted fit's state: fit goes on from it (implies warm)
 
@@ -307,6 +335,7 @@ class MLPForecaster(NeuralForecaster):
         weight_decay: float = _TRAIN.weight_decay,
         seed: int = _TRAIN.seed,
         threads: int | None = 1,
+        device: str = "auto",
         warm_start: bool = False,
         resume: TrainState | None = None,
     ) -> None:
@@ -326,6 +355,7 @@ class MLPForecaster(NeuralForecaster):
         self.weight_decay = weight_decay
         self.seed = seed
         self.threads = threads
+        self.device = device
         self.warm_start = warm_start
         self.resume = resume
 

@@ -73,11 +73,13 @@ def plan_training(settings: TrainSettings, given: Collection[str] = ()) -> Train
     """The run ``settings`` describe; ``given``: the dotted fields the user set (which a
     checkpoint may refuse: a resumed model keeps its shape, an interrupted run its settings)."""
     from rnnlab.atomic import recover
+    from rnnlab.devices import resolve_device
     from rnnlab.forecast.checkpoint import load_checkpoint
     from rnnlab.forecast.models import make_forecaster
     from rnnlab.forecast.neural import NeuralForecaster
     from rnnlab.forecast.resume import has_state, load_state
 
+    resolve_device(settings.device)  # a GPU that is not there is said before any work
     if settings.resume is None:
         f = make_forecaster(
             settings.cell,
@@ -85,6 +87,7 @@ def plan_training(settings: TrainSettings, given: Collection[str] = ()) -> Train
             settings.net_config(),
             settings.train_config(),
             threads=settings.threads,
+            device=settings.device,
         )
         return TrainingPlan(f, settings.data, settings.val, settings.threads)
     path = settings.resume
@@ -93,6 +96,8 @@ def plan_training(settings: TrainSettings, given: Collection[str] = ()) -> Train
         raise ConfigError(fixed[0], "comes from the checkpoint when resuming; drop it")
     recover(path)  # a crash between the two renames of a fallback swap
     f = load_checkpoint(path, "--resume")
+    if isinstance(f, NeuralForecaster):
+        f.device = settings.device  # not recorded: a checkpoint trains on anywhere
     if not isinstance(f, NeuralForecaster):
         raise ConfigError("resume", f"{path} holds a {f.name} model, which has nothing to train on")
     data_given = _data_fields(given)

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import Tensor, nn
 
+from rnnlab.devices import resolve_device
 from rnnlab.errors import RnnlabError
 from rnnlab.forecast import distributed
 from rnnlab.settings.training import TrainConfig
@@ -181,6 +182,7 @@ def train(
     optimizer: torch.optim.Optimizer | None = None,
     history: TrainHistory | None = None,
     state: TrainState | None = None,
+    device: str = "auto",
 ) -> TrainHistory:
     """Fit ``module`` so that ``module(X)`` (B,) approaches y (B,) in mean squared error.
 
@@ -195,6 +197,9 @@ def train(
     Adam, counters, record and random generators all come from it, so the result is the one
     the uninterrupted run gives. Inside a ``torch.distributed`` process group (torchrun) the
     loop is data-parallel: see :mod:`rnnlab.forecast.distributed`.
+
+    ``device`` ("auto", "cpu" or "cuda") is where one process trains; under torchrun each rank
+    trains where the process group puts it. The module ends on the CPU either way.
     """
     X, y = train_data
     for name, t in (("training inputs", X), ("training targets", y)):
@@ -203,7 +208,7 @@ def train(
     if len(y) == 0:
         raise RnnlabError("no training windows")
     rank, size = distributed.world()
-    dev = distributed.device()
+    dev = distributed.device() if size > 1 else resolve_device(device)
     module.to(dev)
     X, y = X.to(dev), y.to(dev)
     if val_data is not None:

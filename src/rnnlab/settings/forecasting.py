@@ -15,6 +15,7 @@ from rnnlab.data.splits import Split, chronological_split
 from rnnlab.data.windows import WindowConfig
 from rnnlab.settings.cells import known_cells
 from rnnlab.settings.data import DataConfig
+from rnnlab.settings.devices import device_option
 from rnnlab.settings.training import NetConfig, TrainConfig
 
 BASELINES = ("persistence", "moving_average", "linear")  # rnnlab.forecast.models.BASELINES
@@ -84,6 +85,7 @@ class ForecastConfig:
     ma_window            k of the moving-average baseline
     horizon              next values to predict after the end of the data
     threads              torch threads while the neural models fit and predict (None: as is)
+    device               where the neural models train: auto (a CUDA GPU when present), cpu, cuda
     """
 
     models: tuple[str, ...] = option(
@@ -102,6 +104,7 @@ class ForecastConfig:
     ma_window: int = option(7, "k of the moving-average baseline", low=1, high=100_000)
     horizon: int = option(1, "next values to predict after the data", low=1, high=MAX_HORIZON)
     threads: int | None = _threads()
+    device: str = device_option()
 
     def __post_init__(self) -> None:
         if isinstance(self.models, list):
@@ -205,6 +208,7 @@ class TrainSettings:
     train: TrainConfig = field(default_factory=TrainConfig)
     val: float = _val()
     threads: int = _threads()
+    device: str = device_option()
     seed: int = _seed()
     out: Path | None = option(
         None, "the checkpoint directory to write", metavar="DIR", default_text="--resume's DIR"
@@ -264,6 +268,7 @@ class PredictSettings:
     model: Path | None = option(None, "the checkpoint directory (required)", metavar="DIR")
     data: DataConfig = field(default_factory=DataConfig)
     horizon: int = option(1, "values to predict, each fed back", low=1, high=MAX_HORIZON)
+    device: str = device_option()
 
     def __post_init__(self) -> None:
         check_fields(self)

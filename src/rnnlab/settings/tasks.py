@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, replace
 
 from rnnlab.config import ConfigError, check_fields, option
 from rnnlab.settings.cells import GATED, INIT_SCHEMES, known_cells
+from rnnlab.settings.devices import device_option
 
 OPTIMIZERS = ("adam", "sgd")
 DEFAULT_LR = 1e-3
@@ -75,6 +76,7 @@ class RunConfig:
     explode_factor: float | None = option(
         None, "stop when ‖g‖ > this × the first ‖g‖", low=1, above=True, cli=False
     )
+    device: str = device_option()
     seed: int = option(0, "weights, batches and the validation set", low=0, high=2**32 - 1)
 
     def __post_init__(self) -> None:

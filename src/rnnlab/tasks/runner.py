@@ -134,7 +134,10 @@ def run_task(
     """Train ``config.cell`` on ``task`` until solved, out of steps or out of time (the
     cell's defaults resolved: the result's config is the one trained)."""
     config = config.resolved()
-    net = build_net(task, config)
+    from rnnlab.devices import resolve_device
+
+    device = resolve_device(config.device)  # batches are drawn on the CPU, then moved
+    net = build_net(task, config).to(device)
     params = [p for p in net.parameters() if p.requires_grad]
     if config.optimizer == "adam":
         optimizer: torch.optim.Optimizer = torch.optim.Adam(params, lr=config.lr)
@@ -142,6 +145,7 @@ def run_task(
         optimizer = torch.optim.SGD(params, lr=config.lr)
     batches = torch.Generator().manual_seed(config.seed)
     val = task.batch(config.eval_size, torch.Generator().manual_seed(config.seed + 1_000_003))
+    val = tuple(t.to(device) for t in val)
     result = RunResult(cell=config.cell, config=config)
     start = time.perf_counter()
     since_eval: list[float] = []
@@ -163,7 +167,7 @@ def run_task(
     stepper = Stepper(params, optimizer, result, config.clip, config.explode_factor)
 
     def batch_loss() -> tuple[torch.Tensor, float]:
-        x, y = task.batch(config.batch_size, batches)
+        x, y = (t.to(device) for t in task.batch(config.batch_size, batches))
         loss = task.loss(net(x), y)
         return loss, float(loss.detach())
 
@@ -200,5 +204,5 @@ def run_task(
     result.solved = task.solved(result.final_loss)
     result.seconds = time.perf_counter() - start
     net.eval()
-    result.net = net
+    result.net = net.to("cpu")
     return result
