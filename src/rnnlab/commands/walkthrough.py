@@ -18,9 +18,11 @@ from rnnlab.commands.common import (
     parse_numbers,
     parse_pair,
     print_json,
+    user_text,
 )
 from rnnlab.config import add_options, from_args
 from rnnlab.errors import RnnlabError
+from rnnlab.glassbox.head import WHY_LINEAR
 from rnnlab.settings.walkthrough import WalkthroughConfig
 
 
@@ -41,11 +43,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _params(config: WalkthroughConfig):
-    from rnnlab.glassbox import RNNParams
+    """The weights; for the softmax head W_out has one row per class."""
+    from dataclasses import replace
+
+    from rnnlab.glassbox import RNNParams, class_weights
+
+    classes = config.class_names()
+    if config.weights is None:
+        params = RNNParams.scalar(**config.scalars())
+        if not classes:
+            return params
+        wout, bout = class_weights(config.wout, config.bout, len(classes))
+        return replace(params, wout=wout, bout=bout)
+    params = _file_params(config)
+    if classes and params.output_size != len(classes):
+        raise RnnlabError(
+            f"--weights: wout has {params.output_size} row(s) but --classes names "
+            f"{len(classes)}: the softmax head needs one row of W_out per class"
+        )
+    return params
+
+
+def _file_params(config: WalkthroughConfig):
     from rnnlab.glassbox.params import params_from_mapping
 
-    if config.weights is None:
-        return RNNParams.scalar(**config.scalars())
     path = config.weights
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -85,9 +106,15 @@ def _inputs(text: str, input_size: int) -> np.ndarray:
 def run(args: argparse.Namespace) -> int:
     """Parse the options, run the glass box, print the steps."""
     from rnnlab.data.scaling import MinMaxScaler, StandardScaler
-    from rnnlab.glassbox import forward, step_records
+    from rnnlab.glassbox import forward, softmax_head, step_records
 
     config = from_args(WalkthroughConfig, args)
+    classes = config.class_names()
+    if classes and (config.scale is not None or config.standard is not None):
+        raise RnnlabError(
+            "--scale/--standard turn a price back into real units; the softmax "
+            "head gives class probabilities, which have none"
+        )
     params = _params(config)
     xs = _inputs(config.inputs, params.input_size)
     h0 = None
@@ -104,10 +131,13 @@ def run(args: argparse.Namespace) -> int:
         scaler = StandardScaler(mean=mean, std=std)
 
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
-        cache = forward(params, xs, h0=h0, activation=config.activation)
+        cache = forward(params, xs, h0=h0, activation=config.activation, head=config.head)
         steps = step_records(cache)
-        prediction = cache.y[-1]
-        real = None if scaler is None else scaler.inverse_transform(prediction)
+        prediction = cache.p[-1]
+        real = None if scaler is None or classes else scaler.inverse_transform(prediction)
+        head = None
+        if classes:
+            head = softmax_head(cache.h[-1], params.wout, params.bout, classes)
     for s in steps:
         parts = (s.wx_x, s.wh_h, s.pre_activation, s.h, s.y)
         if not all(np.all(np.isfinite(v)) for v in parts):
@@ -146,13 +176,15 @@ def run(args: argparse.Namespace) -> int:
         if scaler is not None:
             result["scale"] = scaler.to_dict()
             result["prediction_real_units"] = out(real)
+        if head is not None:
+            result["head"] = {"kind": "softmax", **head.to_dict()}
         print_json(result)
         return 0
-    _print_tables(params, steps, prediction, config.activation, scaler, real)
+    _print_tables(params, steps, prediction, config.activation, scaler, real, head)
     return 0
 
 
-def _print_tables(params, steps, prediction, activation, scaler, real) -> None:
+def _print_tables(params, steps, prediction, activation, scaler, real, head) -> None:
     """The weights, then one row per step (a block per step where the row would not fit the
     terminal), then the prediction."""
     from rich.console import Console
@@ -165,9 +197,12 @@ def _print_tables(params, steps, prediction, activation, scaler, real) -> None:
 
     H, I, O = params.hidden_size, params.input_size, params.output_size
     act = "tanh" if activation == "tanh" else "relu"
+    out_eq = "y_t = W_out·h_t + b_out"
+    if head is not None:
+        out_eq = "p_t = softmax(W_out·h_t + b_out)"
     console.print(
         f"[bold]The unrolled RNN[/] (H={H} hidden, I={I} input, O={O} output): "
-        f"a_t = Wx·x_t + Wh·h_(t-1) + b,  h_t = {act}(a_t),  y_t = W_out·h_t + b_out"
+        f"a_t = Wx·x_t + Wh·h_(t-1) + b,  h_t = {act}(a_t),  {out_eq}"
     )
     console.print(
         "The same Wx, Wh and b serve every step (and the same W_out, b_out every output):"
@@ -182,7 +217,8 @@ def _print_tables(params, steps, prediction, activation, scaler, real) -> None:
         value = getattr(params, name)
         shape = "" if params.is_scalar else f"  {tuple(value.shape)}"
         console.print(f"  {label:<5} = {show(value)}{shape}")
-    names = ("t", "x_t", "h_(t-1)", "Wx·x_t", "Wh·h_(t-1)", "a_t", "h_t", "y_t")
+    last = "y_t" if head is None else "p_t"
+    names = ("t", "x_t", "h_(t-1)", "Wx·x_t", "Wh·h_(t-1)", "a_t", "h_t", last)
     rows = [
         [str(s.t)] + [show(v) for v in (s.x, s.h_prev, s.wx_x, s.wh_h, s.pre_activation)]
         for s in steps
@@ -201,10 +237,14 @@ def _print_tables(params, steps, prediction, activation, scaler, real) -> None:
             for name, value in zip(names[1:], row[1:], strict=True):
                 console.print(f"  {name:<10} = {value}")
     T = len(steps)
+    if head is not None:
+        _print_head(console, head, T)
+        return
     console.print(
         f"Prediction of the next value (y_{T}, the output after the last input): "
         f"[bold]{show(prediction)}[/]"
     )
+    console.print(f"Why a linear head: {WHY_LINEAR}.")
     if scaler is not None:
         if scaler.kind == "minmax":
             how = f"{fmt(scaler.low)} + y·({fmt(scaler.high)} − {fmt(scaler.low)})"
@@ -213,3 +253,36 @@ def _print_tables(params, steps, prediction, activation, scaler, real) -> None:
         console.print(
             f"The maths outside the cell: real = {how} = [bold]{show(real)}[/] in real units"
         )
+
+
+def _print_head(console, head, T: int) -> None:
+    """The softmax head on h_T, one row per class: W_out·h, the logit, exp, the probability."""
+    from rich.table import Table
+
+    console.print(
+        f"The softmax head on h_{T}: z_k = W_out[k]·h_{T} + b_out[k], "
+        "p_k = exp(z_k − max z) / Σ_j exp(z_j − max z)"
+    )
+    table = Table(box=None, pad_edge=False)
+    for col in ("class", f"W_out·h_{T}", "z_k", "z_k − max z", "exp", "p_k"):
+        table.add_column(col, justify="left" if col == "class" else "right", no_wrap=True)
+    for k, name in enumerate(head.classes):
+        cells = (head.w_h[k], head.logits[k], head.shifted[k], head.exps[k])
+        table.add_row(user_text(name), *(fmt(v) for v in cells), fmt(head.probabilities[k]))
+    console.print(table)
+    total = float(head.probabilities.sum())
+    top = [
+        n
+        for n, p in zip(head.classes, head.probabilities, strict=True)
+        if p == max(head.probabilities)
+    ]
+    called = (
+        f"[bold]{user_text(head.predicted)}[/]"
+        if len(top) == 1
+        else f"none, a tie between {', '.join(user_text(n) for n in top)}"
+    )
+    console.print(
+        f"Σ exp = {fmt(head.exps.sum())}; the probabilities sum to {fmt(total, 15)}. "
+        f"Predicted class: {called}"
+    )
+    console.print(f"Why a price takes the linear head instead: {WHY_LINEAR}.")

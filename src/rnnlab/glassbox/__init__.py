@@ -6,19 +6,24 @@ PyTorch path is tested against.
 
 from rnnlab.glassbox.bptt import Gradients, bptt, jacobian_products, loss_and_output_grad
 from rnnlab.glassbox.forward import Cache, forward, softmax
+from rnnlab.glassbox.head import ONE_OUTPUT, HeadRecord, class_weights, softmax_head
 from rnnlab.glassbox.params import PARAM_NAMES, RNNParams
 from rnnlab.glassbox.steps import Step, step_records
 
 __all__ = [
+    "ONE_OUTPUT",
     "PARAM_NAMES",
     "Cache",
     "Gradients",
+    "HeadRecord",
     "RNNParams",
     "Step",
     "bptt",
+    "class_weights",
     "forward",
     "jacobian_products",
     "loss_and_output_grad",
     "softmax",
+    "softmax_head",
     "step_records",
 ]

@@ -21,6 +21,7 @@ from typing import Literal
 import numpy as np
 
 from rnnlab.errors import ShapeError
+from rnnlab.glassbox.head import ONE_OUTPUT
 from rnnlab.glassbox.params import RNNParams
 
 Activation = Literal["tanh", "relu"]
@@ -118,7 +119,7 @@ def forward(
     if head not in HEADS:
         raise ShapeError(f"unknown head {head!r}; choose one of {', '.join(HEADS)}")
     if head == "softmax" and params.output_size < 2:
-        raise ShapeError("the softmax head needs at least 2 outputs (a softmax over 1 is 1)")
+        raise ShapeError(f"the softmax head needs at least 2 outputs: {ONE_OUTPUT}")
     x = as_sequence(xs, params.input_size)
     T, H = x.shape[0], params.hidden_size
     h = np.zeros((T + 1, H))

@@ -10,6 +10,9 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from rnnlab.config import ConfigError, check_fields, option
+from rnnlab.glassbox.head import DEFAULT_CLASSES, ONE_OUTPUT
+
+MAX_CLASSES = 100
 
 SCALARS = (
     "wx",
@@ -45,6 +48,19 @@ class WalkthroughConfig:
         None, "initial hidden state, e.g. '0.5' or '0.1,0.2'", metavar="H", default_text="zeros"
     )
     activation: str = option("tanh", "h_t = activation(a_t)", choices=("tanh", "relu"))
+    head: str = option(
+        "linear",
+        "the output head: linear (a price: y = W_out·h + b_out) or softmax (class "
+        "probabilities; W_out from --weights with one row per class, else row k = "
+        "wout·(−1 + 2k/(K−1)), i.e. −wout, 0, +wout for down,flat,up; every b_out[k] = bout)",
+        choices=("linear", "softmax"),
+    )
+    classes: str | None = option(
+        None,
+        "the softmax head's class names, comma-separated (at least 2)",
+        metavar="NAMES",
+        default_text="down,flat,up with --head softmax",
+    )
     scale: str | None = option(
         None,
         "the min-max scale the values were squashed with; shows the prediction in real "
@@ -66,8 +82,28 @@ class WalkthroughConfig:
                     raise ConfigError(
                         "weights", f"give either a weights file or {{{name}}}, not both"
                     )
+        if self.classes is not None and self.head != "softmax":
+            raise ConfigError("classes", "name the classes of {head} softmax only")
+        if self.head == "softmax":
+            names = self.class_names()
+            if len(names) < 2:
+                raise ConfigError("classes", f"names {len(names)} class, but {ONE_OUTPUT}")
+            if any(not n for n in names) or len(set(names)) != len(names):
+                raise ConfigError(
+                    "classes", f"need distinct, non-empty names, got {self.classes!r}"
+                )
+            if len(names) > MAX_CLASSES:
+                raise ConfigError("classes", f"at most {MAX_CLASSES}, got {len(names)}")
         if self.scale is not None and self.standard is not None:
             raise ConfigError("standard", "and {scale} are two scales; give one")
+
+    def class_names(self) -> tuple[str, ...]:
+        """The softmax head's classes (down, flat, up unless named); () for the linear head."""
+        if self.head != "softmax":
+            return ()
+        if self.classes is None:
+            return DEFAULT_CLASSES
+        return tuple(n.strip() for n in self.classes.split(","))
 
     def scalars(self) -> dict[str, float]:
         """The scalar weights by name."""
