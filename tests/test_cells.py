@@ -108,8 +108,8 @@ def test_cells_equal_torch_modules_with_copied_weights(name):
 def test_unknown_cell_is_a_user_error():
     from rnnlab.errors import RnnlabError
 
-    with pytest.raises(RnnlabError, match="unknown cell 'transformer'"):
-        make_cell("transformer", 1, 1)
+    with pytest.raises(RnnlabError, match="unknown cell 'tcn'"):
+        make_cell("tcn", 1, 1)
 
 
 def _first_row_state(state):

@@ -105,7 +105,7 @@ def _corrupt(path, edit):
     ("edit", "needle"),
     [
         (lambda c: c.update(format_version=99), "format version 99"),
-        (lambda c: c["model"]["net"].update(kind="transformer"), "needs the cell 'transformer'"),
+        (lambda c: c["model"]["net"].update(kind="tcn"), "needs the cell 'tcn'"),
         (lambda c: c["model"]["net"].update(hidden_size=7), "does not fit the model"),
         (lambda c: c["model"]["net"].update(extra=1), "exactly the keys"),
         (lambda c: c["preprocessing"]["scaler"].update(kind="pickle"), "unknown scaler"),

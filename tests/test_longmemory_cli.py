@@ -78,7 +78,7 @@ def test_clipping_statistics_are_reported(cli_here):
 @pytest.mark.parametrize(
     ("args", "needles"),
     [
-        (["--cell", "rnn,transformer"], ["--cell", "unknown cell 'transformer'"]),
+        (["--cell", "rnn,tcn"], ["--cell", "unknown cell 'tcn'"]),
         (["--cell", ","], ["--cell", "empty"]),
         (["--clip", "-1"], ["--clip", "must be above 0"]),
         (["--clip", "x"], ["--clip", "not a number"]),

@@ -1,6 +1,7 @@
 """PyTorch recurrences behind one small interface (see :mod:`rnnlab.cells.base`).
 
-Importing this package imports torch.
+Importing this package imports torch. The causal Transformer (the rival, not a recurrence)
+is :mod:`rnnlab.cells.transformer`, registered last so that ``cell_names()`` ends with it.
 """
 
 from rnnlab.cells.base import Recurrence, State, cell_names, make_cell, register_cell

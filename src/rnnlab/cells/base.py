@@ -36,6 +36,9 @@ class Recurrence(nn.Module):
 
     input_size: int
     hidden_size: int
+    # False for a cell whose output is not carried step to step in a state h_t (the causal
+    # Transformer): ∂h_T/∂h_t (rnnlab.diagnostics.jacobians) has no meaning for it
+    has_state: bool = True
 
     def __call__(self, x: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         """``forward`` (hooks included) on a batch (B, T, I) or one unbatched sequence (T, I),
@@ -133,4 +136,6 @@ def make_cell(name: str, input_size: int, hidden_size: int, **options) -> Recurr
 
 def _load_all() -> None:
     """Import the cell families so that their ``register_cell`` decorators run."""
-    from rnnlab.cells import gated, init, minimal, vanilla  # noqa: F401
+    # the package's __init__ has registered lstm, gru, mingru, minlstm, rnn; then irnn, and the
+    # transformer last (the order of settings.cells.BUILTIN_CELLS)
+    from rnnlab.cells import gated, init, minimal, transformer, vanilla  # noqa: F401

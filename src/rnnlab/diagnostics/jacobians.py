@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from rnnlab.cells.base import Recurrence, State
-from rnnlab.errors import ShapeError
+from rnnlab.errors import RnnlabError, ShapeError
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,11 @@ def state_jacobians(cell: Recurrence, x: Tensor | np.ndarray, h0: State | None =
     -------
     Jacobians
     """
+    if not cell.has_state:
+        raise RnnlabError(
+            f"{type(cell).__name__} carries no state h_t from step to step, so ∂h_T/∂h_t does "
+            "not exist for it; `rnnlab compare` measures its reach-back ‖∂L/∂x_t‖ instead"
+        )
     cell = copy.deepcopy(cell).double().eval()
     x = torch.as_tensor(np.asarray(x), dtype=torch.float64)
     if x.ndim != 2 or x.shape[1] != cell.input_size:

@@ -52,6 +52,7 @@ COLORS = {
     "gru": "tab:orange",
     "mingru": "tab:purple",
     "minlstm": "tab:cyan",
+    "transformer": "goldenrod",
 }
 # a name not above (a cell registered by the user's code): a colour picked by a checksum of the
 # name, so that it is the same in every plot and every run

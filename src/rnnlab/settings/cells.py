@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-BUILTIN_CELLS = ("lstm", "gru", "mingru", "minlstm", "rnn", "irnn")  # cell_names(), in order
+BUILTIN_CELLS = ("lstm", "gru", "mingru", "minlstm", "rnn", "irnn", "transformer")  # in order
 INIT_SCHEMES = ("default", "normal", "orthogonal", "identity")  # rnnlab.cells.init.INIT_SCHEMES
 GATED = ("lstm", "gru")  # the cells with gate biases (forget-gate bias, chrono init)
 
