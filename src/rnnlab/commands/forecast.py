@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         console = make_console()
         _print_plan(console, series, split, job)
     # a second run on the same --out is refused now, not after its minutes of training
-    if settings.no_report:
+    if settings.no_report or job.task == "direction":  # the direction task writes no report
         claim = nullcontext(None)
     else:  # the lock inside --out: its parent need not be writable (forecast --out ~)
         claim = claim_out(settings.out, "--out", "the report in", inside=True)
@@ -79,6 +79,17 @@ def _print_plan(console, series, split, job) -> None:
         f"({s.label(split.val_end)} to {s.label(len(s) - 1)}). Window {w.window}, target "
         f"{w.target}, {w.scaler} scaler fitted on the training part only."
     )
+    if job.task == "direction":
+        from rnnlab.settings.cells import known_cells
+
+        cells = [m for m in job.models if m in known_cells()]
+        kinds = "down/flat/up" if job.flat > 0 else "down/up"
+        console.print(
+            f"Direction task ({kinds}, flat = |move| ≤ {job.flat:g}): a softmax classifier for "
+            f"{', '.join(cells) or 'no recurrent model'}, up to {t.epochs} epochs each, "
+            "against the majority class."
+        )
+        return
     baselines = [m for m in job.models if m not in job.neural()]
     line = f"Baselines: {', '.join(baselines)}."
     if job.neural():
@@ -97,6 +108,8 @@ def _forecast(series, job, out: Path | None, console) -> int:
     from rnnlab.forecast.models import is_neural
 
     set_threads(job.threads)
+    if job.task == "direction":
+        return _direction(series, job, console)
     with epoch_progress(enabled=console is not None) as start:
         result = run_forecast(
             series,
@@ -171,3 +184,37 @@ def _print(console, result, summary: dict) -> None:
     if summary["report"]:
         console.print(f"Report: {user_text(summary['report'], None)}")
     console.print(f"Done in {result.seconds:.1f} s.")
+
+
+def _direction(series, job, console) -> int:
+    """``--task direction``: softmax classifiers of the next move against the majority class."""
+    from rnnlab.commands.common import print_json
+    from rnnlab.forecast.direction import run_direction
+
+    if console is not None:
+        console.print("Classifying the next move with softmax heads (no report is written).")
+    result = run_direction(series, job)
+    if console is None:
+        print_json(result.to_dict())
+        return 0
+    n = len(result.actual)
+    shares = ", ".join(f"{c} {100 * v:.1f}%" for c, v in result.shares.items())
+    table = _table(
+        f"Direction of the next move, {n} test moves ({shares})",
+        ("model", "acc %", "right", "p (binom)", *(f"{c} %" for c in result.classes)),
+    )
+    for r in sorted(result.results.values(), key=lambda r: -r.accuracy):
+        d = r.to_dict(result.classes)
+        p = "—" if r.p_value is None else f"{r.p_value:.3g}"
+        calls = (f"{100 * v:.1f}" for v in d["called"].values())
+        table.add_row(r.name, f"{100 * r.accuracy:.1f}", f"{r.correct}/{n}", p, *calls)
+    console.print(table)
+    console.print(
+        "acc = moves called right; down %, up % etc. = share of calls per class; majority = always "
+        f"'{result.majority}' (the training part's most frequent class); "
+        "p (binom) = P(this many right or more | each call right with probability "
+        f"{result.base_rate:.3f}, the test part's largest class share)."
+    )
+    console.print(f"[bold]Verdict:[/] {result.verdict()}")
+    console.print(f"Done in {result.seconds:.1f} s.")
+    return 0

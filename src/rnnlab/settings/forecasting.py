@@ -105,6 +105,21 @@ class ForecastConfig:
     horizon: int = option(1, "next values to predict after the data", low=1, high=MAX_HORIZON)
     threads: int | None = _threads()
     device: str = device_option()
+    task: str = option(
+        "value",
+        "value: forecast the next value; direction: classify the next move (down/flat/up, "
+        "or down/up with --flat 0) with softmax heads, scored by accuracy against the "
+        "majority class with a binomial p-value (recurrent models only; no report)",
+        choices=("value", "direction"),
+    )
+    flat: float = option(
+        0.0,
+        "direction task: a move |x_t − x_(t−1)| ≤ FLAT (in the series' units) is 'flat'; "
+        "0: two classes, down (≤ 0) and up",
+        low=0,
+        high=1e300,
+        metavar="FLAT",
+    )
 
     def __post_init__(self) -> None:
         if isinstance(self.models, list):
@@ -145,6 +160,8 @@ class ForecastConfig:
             "val": self.val,
             "test": self.test,
             "ma_window": self.ma_window,
+            "task": self.task,
+            "flat": self.flat,
         }
 
 
