@@ -60,7 +60,8 @@ import torch
 out = sys.argv[1]
 from rnnlab.cells import make_cell
 import rnnlab.kernels.triton_minimal as TM
-from rnnlab.bench.gpu import GpuBenchConfig, cuda_medians, run_gpu_bench, floor_bytes
+from rnnlab.bench import BenchConfig
+from rnnlab.bench.gpu import cuda_medians, run_gpu_bench, floor_bytes
 from rnnlab.commands.bench import _print_gpu
 from rnnlab.bench.plot import plot_time_vs_t
 
@@ -96,8 +97,8 @@ except Exception as e:
     print("bandwidth failed:", e)
 floor = floor_bytes(B, T, H, I, 4) / (bw * 1e9) if bw else float("nan")
 print(f"copy bandwidth {bw:.0f} GB/s; floor of the T=4096 step {floor * 1e3:.3f} ms")
-from rnnlab.bench.gpu import GpuBenchConfig as _C, warm_up, host_seconds
-print(f"warm-up {warm_up(_C()):.1f}s of matmuls", flush=True)
+from rnnlab.bench.gpu import warm_up, host_seconds
+print(f"warm-up {warm_up(BenchConfig()):.1f}s of matmuls", flush=True)
 # (variant, tiles): the walk (one pass per direction) and the chunked three-pass scan
 configs = [
     ("walk", dict(walk_block_h=32, walk_warps=1, unroll=8, walk_programs=2048)),
@@ -134,7 +135,7 @@ else:
     TM.TUNING.update(default | {"variant": "chunked"})
 del ref, want, xr, h, g
 torch.cuda.empty_cache()
-res = run_gpu_bench(GpuBenchConfig(), lambda m: print("bench:", m, flush=True))
+res = run_gpu_bench(BenchConfig(), lambda m: print("bench:", m, flush=True))
 data = res.to_dict() | {"triton_tiles": dict(TM.TUNING)}
 json.dump(data, open(f"{out}/bench_cuda.json", "w"), indent=1)
 print("headline:", json.dumps(res.headline))

@@ -156,3 +156,135 @@ def test_train_and_predict_fit(monkeypatch, capsys, tmp_path):
     code, text, _ = render_at(monkeypatch, capsys, argv)
     assert code == 0
     assert_fits(text, whole=(*data["dates"], *(fmt(p) for p in data["predictions"])))
+
+
+# --- bench ------------------------------------------------------------------------------
+
+
+def test_bench_smoke_fits(monkeypatch, capsys, tmp_path):
+    """`bench`'s tables on the smoke shapes: one real run, its result kept for the check."""
+    import rnnlab.commands.bench as bench
+
+    kept = []
+    real_print = bench._print
+    monkeypatch.setattr(
+        bench, "_print", lambda result, plot: (kept.append(result), real_print(result, plot))
+    )
+    argv = ["bench", "--smoke", "--quick", "--device", "cpu", "--plot", str(tmp_path / "p.png")]
+    code, out, _ = render_at(monkeypatch, capsys, argv)
+    assert code == 0
+    (result,) = kept
+    whole = [f"{k.impl} " for k in result.cases]
+    whole += [f"{k.seconds * 1e3:.2f} " for k in result.cases]
+    assert_fits(out, whole=tuple(whole))
+    assert "target" not in out
+
+
+def _big_cpu_result():
+    """A CPU bench result with the widest values a full run can print."""
+    from rnnlab.bench.runner import BenchResult, Case
+
+    cases = []
+    for H in (64, 128, 256):
+        for T in (25, 50, 100, 200, 400):
+            for impl, ratio in (("nn.RNN", 1.0), ("fused", 12.34)):
+                cases.append(Case("rnn", impl, 64, T, H, 1, 12.34567, 1234.5, 0.99, ratio))
+    for T in (256, 1024, 4096):
+        for impl in ("nn.GRU", "minGRU fused", "minGRU log-space scan", "nn.LSTM", "minLSTM fused"):
+            extra = {"step_peak_mb": 12345.6} if T == 4096 else {}
+            cases.append(Case("gated", impl, 64, T, 128, 1, 123.4567, 123.4, 0.5, 123.45, extra))
+    for T in (64, 256, 1024, 4096):
+        for impl in ("sequential (fused)", "DEER", "quasi-DEER"):
+            extra = {"iterations": 123, "depth": 12345, "max_error": 1.2e-7}
+            cases.append(Case("deer", impl, 16, T, 16, 1, 1.234567, None, None, 0.123, extra))
+    conditions = {
+        "cpu": "AMD EPYC 9654 96-Core Processor",
+        "cpu_count": 192,
+        "torch": "2.13.0+cpu",
+        "torch_threads": 1,
+        "numba": "0.68.1",
+        "allocator": "glibc malloc, freed blocks kept (mallopt)",
+        "load_average_start": 12.34,
+        "load_average_end": 23.45,
+    }
+    headline = {
+        "rnn_fused_vs_nn_rnn": 12.34,
+        "rnn_fraction_of_peak_h256": 0.99,
+        "mingru_fused_vs_nn_gru_t4096": 123.45,
+    }
+    deer = {"crossover_T": {"DEER": 4096, "quasi-DEER": None}}
+    return BenchResult(conditions, 123.4, cases, headline, deer)
+
+
+def _big_gpu_result():
+    """A GPU bench result with the widest values a full run can print (both dtypes, every
+    implementation, T up to 65536, a failure)."""
+    from rnnlab.bench.gpu import GATED, GpuBenchResult
+    from rnnlab.bench.runner import Case
+
+    cases = []
+    for dtype in ("float32", "bfloat16"):
+        for T in (256, 1024, 4096, 16384, 65536):
+            for impl in GATED:
+                extra = {
+                    "dtype": dtype,
+                    "host_seconds": 1.234567,
+                    "step_peak_MB": 123456.7,
+                    "floor_seconds": 0.1234567,
+                    "x_floor": 123.45,
+                    "vs_scan": 123.45,
+                }
+                cases.append(
+                    Case(f"gated {dtype}", impl, 64, T, 128, 1, 12.345678, None, None, 123.4, extra)
+                )
+    for T in (256, 1024, 4096, 16384):
+        for impl in ("sequential (cuDNN)", "sequential (step loop)", "DEER", "quasi-DEER"):
+            extra = {"iterations": 123, "depth": 1234, "max_error": 1.2e-7}
+            cases.append(Case("deer", impl, 16, T, 32, 1, 12.345678, None, None, 12.345, extra))
+    conditions = {
+        "gpu": "NVIDIA H200",
+        "sm_count": 132,
+        "gpu_memory_GB": 150.1,
+        "torch": "2.13.0+cu128",
+        "cuda": "12.8",
+        "cudnn": 91002,
+        "triton": "3.5.0",
+        "timing": "CUDA events, median of interleaved rounds",
+    }
+    limits = {"copy_GBps": 4123.4, "matmul_TFLOPs": {"float32": 51.2, "bfloat16": 712.3}}
+    floor = {"bytes": "3·B·T·H·e + 2·B·T·I·e (h written; h and dL/dh read back; x read twice)"}
+    headline = {
+        "mingru_triton_vs_cudnn_gru_t4096": 36.8,
+        "mingru_triton_x_floor_t4096": None,
+        "mingru_triton_vs_scan_t4096": 4.5,
+    }
+    deer = {"B": 16, "H": 32, "crossover_T": {"DEER vs sequential (cuDNN)": None}}
+    errors = ["nn.RNN bfloat16 T=65536: OutOfMemoryError: CUDA out of memory. Tried to allocate"]
+    return GpuBenchResult(conditions, limits, floor, cases, headline, deer, errors)
+
+
+@pytest.mark.parametrize("gpu", [False, True], ids=["cpu", "gpu"])
+def test_bench_widest_values_fit(monkeypatch, capsys, tmp_path, gpu):
+    """The full run's widest numbers (a slow CPU, T = 65536 on a GPU) in every bench table."""
+    import rnnlab.commands.bench as bench
+    import rnnlab.commands.common as common
+
+    real = common.make_console
+
+    def narrow(stderr: bool = False):
+        console = real(stderr=stderr)
+        console.width = 80
+        return console
+
+    monkeypatch.setattr(bench, "make_console", narrow)
+    result = _big_gpu_result() if gpu else _big_cpu_result()
+    (bench._print_gpu if gpu else bench._print)(result, tmp_path / "p.png")
+    out = capsys.readouterr().out
+    if gpu:  # ms, host ms, peak MB, floor ms, × floor, T, DEER's ms and × cuDNN
+        whole = ["12345.678", "1234.567", "123457", "123.457", "123.45", "65536", "12345.68"]
+        whole += ["12.345"]
+    else:  # ms, GFLOP/s, of peak, × nn.RNN, × torch, MB, × less, DEER's ms, depth, × seq.
+        whole = ["12345.67", "1234.5", "99%", "12.34", "123.45", "12346", "1.0", "1234.57"]
+        whole += ["12345", "0.123"]
+    assert_fits(out, whole=(*whole, *(k.impl + " " for k in result.cases)))
+    assert "target" not in out

@@ -41,11 +41,6 @@ def add_seed_option(parser: argparse.ArgumentParser, default: int = 0) -> None:
     )
 
 
-def add_quick_option(parser: argparse.ArgumentParser) -> None:
-    """``--quick``: a tiny run that tests and checks can call."""
-    parser.add_argument("--quick", action="store_true", help="a tiny, fast run (for tests)")
-
-
 MAX_WEIGHT = 1e6  # |a weight, scale or bias given as an option|: they live in float32 weights
 
 

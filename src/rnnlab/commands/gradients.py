@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--threads", type=threads, default=1, help="torch threads (default 1)")
     add_json_option(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, settings=GradientsConfig)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,20 +109,35 @@ def _plot(path, flow, probe, runs):
     from rnnlab.diagnostics.plot import plot_gradient_flow
 
     with write_errors("--plot", "the plot", path):
-        return plot_gradient_flow(flow, probe.description, path, runs)
+        return plot_gradient_flow(flow, probe.description, path, runs, cell=probe.name)
+
+
+GATE_ORDER = {"lstm": "i, f, g, o", "gru": "r, z, n"}  # torch's order of W_hh's blocks
+
+
+def block_sigmas(cell) -> list[float]:
+    """σ_max of each H × H block of the cell's recurrent weights: the vanilla RNN's Wh is one
+    block; the LSTM's W_hh (4H × H) four and the GRU's (3H × H) three, one per gate in torch's
+    order (:data:`GATE_ORDER`); none for a cell whose gates see only x_t (minGRU, minLSTM)."""
+    from rnnlab.cells.init import recurrent_weights
+
+    H = cell.hidden_size
+    sigmas = []
+    for _, p in recurrent_weights(cell):
+        W = p.detach().double().numpy()  # (k·H, H)
+        sigmas += [float(np.linalg.norm(W[k * H : (k + 1) * H], 2)) for k in range(len(W) // H)]
+    return sigmas
 
 
 def _train(config):
     from rnnlab.diagnostics.explode import exploding_in_practice
-    from rnnlab.diagnostics.theory import spectrum
     from rnnlab.tasks.adding import AddingProblem
     from rnnlab.tasks.runner import build_net
 
     net = build_net(AddingProblem(config.length), config.run_config(None))
-    weights = [p for name, p in net.cell.named_parameters() if name in ("wh", "weight_hh")]
-    sigma = spectrum(weights[0].detach().double().numpy())["sigma_max"] if weights else None
+    sigmas = block_sigmas(net.cell)  # the weights both runs start from (same seed)
     plain, clipped, baseline = exploding_in_practice(config)
-    return config, plain, clipped, baseline, sigma
+    return config, plain, clipped, baseline, sigmas
 
 
 def _finite(values) -> list:
@@ -177,11 +192,12 @@ def to_json(probe, flow, training, plot) -> dict:
         "training": None,
     }
     if training is not None:
-        config, plain, clipped, baseline, sigma = training
+        config, plain, clipped, baseline, sigmas = training
         out["training"] = {
             "task": f"adding, T = {config.length}",
             "baseline": baseline,
-            "sigma_max": sigma,
+            "sigma_max": max(sigmas, default=None),  # the largest over the gate blocks
+            "sigma_max_blocks": sigmas,  # per H × H block of W_hh, torch's gate order
             "explode_factor": config.explode_factor,  # exploded: ‖g_k‖ > factor · ‖g_1‖
             "config": config.to_dict(),
             "no_clip": _run_json(plain),
@@ -290,10 +306,17 @@ def _print(console, probe, flow) -> None:
 
 
 def _print_training(console, training) -> None:
-    config, plain, clipped, baseline, sigma = training
-    sig = "n/a" if sigma is None else fmt(sigma, 4)
+    config, plain, clipped, baseline, sigmas = training
+    if not sigmas:  # minGRU, minLSTM: the gates see only x_t
+        sig = "no recurrent weight matrix"
+    elif len(sigmas) == 1:
+        sig = f"σ_max(Wh) = {fmt(sigmas[0], 4)} at the start"
+    else:
+        gates = GATE_ORDER.get(config.cell, "per gate")
+        values = ", ".join(fmt(v, 4) for v in sigmas)
+        sig = f"σ_max of W_hh's blocks ({gates}) = {values} at the start"
     console.print(
-        f"{config.cell}, H = {config.hidden}, σ_max(Wh) = {sig} at the start; baseline MSE "
+        f"{config.cell}, H = {config.hidden}, {sig}; baseline MSE "
         f"{baseline:.4f}; lr {config.lr:g}, batch {config.batch_size}, same seed for both "
         f"runs; exploded means ‖g‖ past {config.explode_factor:g}× the first step's"
     )
