@@ -55,7 +55,11 @@ def test_no_date_column_and_time_zones(tmp_path):
             {"column": "price"},
             ["no column 'price'", "'date', 'close'"],
         ),
-        ("d,close\n2020-01-01,1\n", {"date_column": "when"}, ["--date-column", "no column 'when'"]),
+        (
+            "d,close\n2020-01-01,1\n",
+            {"date_column": "when"},
+            ["has no column 'when'", "'d', 'close'"],
+        ),
         (
             "date,close\n2020-01-01,1\n2020-01-02,abc\n",
             {},
@@ -65,7 +69,7 @@ def test_no_date_column_and_time_zones(tmp_path):
         (
             "date,close\n2020-01-01,1\n2020-01-02,\n2020-01-03,3\n",
             {},
-            ["line 3", "missing value", "--fill"],
+            ["line 3", "missing value", "use fill ffill"],
         ),
         ("date,close\n2020-01-01,\n2020-01-02,2\n", {"fill": "ffill"}, ["first value is missing"]),
         ("date,close\n2020-01-01,1\n2020-01-02,inf\n", {}, ["line 3", "not a finite number"]),

@@ -69,8 +69,8 @@ def test_split_sizes_and_too_few_rows():
     # 69 rows leave only 9 training targets.
     with pytest.raises(RnnlabError, match=r"too few rows: 40; .* needs at least 70") as err:
         chronological_split(40, 0.15, 0.15, context=40)
-    assert "--window" in str(err.value)
-    with pytest.raises(RnnlabError, match="--val"):
+    assert str(err.value).endswith("(try a smaller window)")  # the field; the CLI says --window
+    with pytest.raises(RnnlabError, match=r"^val the fraction must be in \[0, 1\)"):
         chronological_split(100, 1.5, 0.1)
 
 

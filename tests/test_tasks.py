@@ -76,7 +76,7 @@ def test_make_task_and_bad_lengths():
     assert isinstance(make_task("copy", 10), CopyTask)
     with pytest.raises(RnnlabError, match="unknown task 'parity'"):
         make_task("parity", 10)
-    with pytest.raises(RnnlabError, match="--length"):
+    with pytest.raises(RnnlabError, match=r"^length must be a whole number >= 2, got 1"):
         AddingProblem(1)
 
 

@@ -27,15 +27,22 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rnnlab.errors import RnnlabError
+from rnnlab.fielderror import FieldError
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2  # linux/fs.h
 
 
 def os_error(option: str, what: str, path: str | Path, exc: OSError) -> RnnlabError:
-    """The one-line user error for a failed write: ``--out: cannot write … PATH: reason``."""
+    """The one-line user error for a failed write: ``cannot write … PATH: reason``.
+
+    ``option`` is the setting that gave the path: a field's name from the library (a
+    :class:`~rnnlab.fielderror.FieldError`, which the command line says as ``--out: cannot
+    write …``), or a command's own flag (``--plot``), put before the message as it is."""
     reason = exc.strerror or str(exc)
-    return RnnlabError(f"{option}: cannot write {what} {path}: {reason}")
+    if option.startswith("-"):
+        return RnnlabError(f"{option}: cannot write {what} {path}: {reason}")
+    return FieldError(option, "cannot write {0} {1}: {2}", what, path, reason, lead=False)
 
 
 @contextmanager
@@ -132,12 +139,12 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def write_dir(path: str | Path, files: dict[str, bytes], what: str, option: str = "--out") -> Path:
+def write_dir(path: str | Path, files: dict[str, bytes], what: str, option: str = "out") -> Path:
     """Replace the directory ``path`` by one holding exactly ``files``, atomically.
 
-    ``what`` names the directory in error messages ("the checkpoint"); ``option`` the option
-    that gave the path. A symbolic link ``path`` is followed: the directory it points to is
-    replaced and the link stays. Returns ``path`` as given.
+    ``what`` names the directory in error messages ("the checkpoint"); ``option`` the setting
+    that gave the path (see :func:`os_error`). A symbolic link ``path`` is followed: the
+    directory it points to is replaced and the link stays. Returns ``path`` as given.
     """
     given = path = Path(path)
     if path.is_symlink():  # a link is followed: the directory it points to is replaced

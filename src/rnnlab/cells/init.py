@@ -27,6 +27,7 @@ from torch import Tensor, nn
 from rnnlab.cells.base import Recurrence, register_cell
 from rnnlab.cells.vanilla import VanillaRNN
 from rnnlab.errors import RnnlabError
+from rnnlab.fielderror import FieldError
 
 INIT_SCHEMES = ("default", "normal", "orthogonal", "identity")
 RECURRENT_NAMES = ("wh", "weight_hh")  # parameter names of recurrent (H_out x H) matrices
@@ -42,6 +43,17 @@ def recurrent_weights(cell: Recurrence) -> list[tuple[str, nn.Parameter]]:
     return found
 
 
+def _unknown(scheme: object) -> FieldError:
+    """The error for a scheme that is not one of :data:`INIT_SCHEMES` (the field ``init``)."""
+    return FieldError(
+        "init",
+        "unknown scheme {0}; choose one of {1}",
+        repr(scheme),
+        ", ".join(INIT_SCHEMES),
+        lead=False,
+    )
+
+
 def scheme_block(scheme: str, H: int, scale: float, generator: torch.Generator) -> Tensor:
     """One H x H block drawn by ``scheme`` (not ``default``), float64."""
     if scheme == "normal":
@@ -53,7 +65,7 @@ def scheme_block(scheme: str, H: int, scale: float, generator: torch.Generator) 
         return scale * Q
     if scheme == "identity":
         return scale * torch.eye(H, dtype=torch.float64)
-    raise RnnlabError(f"--init: unknown scheme {scheme!r}; choose one of {', '.join(INIT_SCHEMES)}")
+    raise _unknown(scheme)
 
 
 @torch.no_grad()
@@ -63,16 +75,17 @@ def init_recurrent(cell: Recurrence, scheme: str = "default", scale: float = 1.0
     Returns the cell. ``default`` keeps the cell's own draw and multiplies it by ``scale``.
     """
     if scheme not in INIT_SCHEMES:
-        raise RnnlabError(
-            f"--init: unknown scheme {scheme!r}; choose one of {', '.join(INIT_SCHEMES)}"
-        )
+        raise _unknown(scheme)
     if not math.isfinite(scale):
-        raise RnnlabError(f"--scale: must be a finite number, got {scale}")
+        raise FieldError("scale", "must be a finite number, got {0}", scale)
     weights = recurrent_weights(cell)
     if not weights and (scheme != "default" or scale != 1.0):
-        raise RnnlabError(
-            f"--init/--scale: this cell ({type(cell).__name__}) has no recurrent weight matrix "
-            "(its gates see only x_t), so there is nothing to initialise"
+        raise FieldError(
+            "init",
+            "this cell ({0}) has no recurrent weight matrix (its gates see only x_t), so there "
+            "is nothing for {init} or {scale} to initialise",
+            type(cell).__name__,
+            lead=False,
         )
     generator = torch.Generator().manual_seed(seed)
     H = cell.hidden_size
@@ -96,8 +109,8 @@ def set_forget_bias(cell: Recurrence, value: float) -> Recurrence:
     from rnnlab.cells.gated import LSTM
 
     if not isinstance(cell, LSTM):
-        raise RnnlabError(
-            f"--forget-bias: only the LSTM has a forget gate, not {type(cell).__name__}"
+        raise FieldError(
+            "forget_bias", "only the LSTM has a forget gate, not {0}", type(cell).__name__
         )
     H = cell.hidden_size
     cell.bias_ih[H : 2 * H] = value

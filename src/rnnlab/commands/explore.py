@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_options(p, ExploreConfig)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, settings=ExploreConfig)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_options(p, WalkthroughConfig)
     add_json_option(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, settings=WalkthroughConfig)
 
 
 def _params(config: WalkthroughConfig):

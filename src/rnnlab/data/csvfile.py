@@ -12,7 +12,7 @@ Explained, with the line number of the file: a missing or empty file, a binary f
 control bytes, a gzip or zip archive), a file past ``max_bytes`` or ``max_rows`` (a pipe or
 ``/dev/zero`` never ends), a row with more values than the header has columns, a missing
 column (listing the columns that exist), a value that is not a number, a missing value (unless
-``--fill``), inf, a value too large to square in float64, an unparseable, ambiguous
+``fill``), inf, a value too large to square in float64, an unparseable, ambiguous
 (day/month or month/day), out-of-range, duplicated or unsorted date, a single row, a constant
 series.
 """
@@ -29,9 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnlab.config import ConfigError
 from rnnlab.data.dates import MISSING, parse_dates
 from rnnlab.data.series import Series, build_series
 from rnnlab.errors import RnnlabError
+from rnnlab.fielderror import FieldError
 
 DATE_NAMES = ("date", "datetime", "time", "timestamp", "day")
 _SEPARATORS = (",", ";", "\t", "|")
@@ -86,14 +88,20 @@ def _encodings(raw: bytes, path: Path) -> list[str]:
     archive, or NUL bytes in anything but UTF-16/32, is an error."""
     for magic, what in _ARCHIVES.items():
         if raw.startswith(magic):
-            raise RnnlabError(f"--data: {path}: the file is {what}")
+            raise _file_error(path, "the file is {1}", what)
     encodings = [enc for bom, enc in _BOMS if raw.startswith(bom)][:1]
     if not encodings and b"\x00" in raw:
         utf16 = _utf16_without_bom(raw[:4096])
         if utf16 is None:
-            raise RnnlabError(f"--data: {path}: holds NUL bytes: a binary file, not CSV text")
+            raise _file_error(path, "holds NUL bytes: a binary file, not CSV text")
         encodings = [utf16]
     return encodings
+
+
+def _file_error(path: Path, message: str, *values: object) -> FieldError:
+    """Trouble with the file itself: ``PATH: message`` (``{1}``… in ``message`` are
+    ``values``); the command line puts the file's option before it (``--data: PATH: …``)."""
+    return FieldError("data", "{0}: " + message, path, *values, lead=False)
 
 
 def _size(n: int) -> str:
@@ -108,15 +116,16 @@ def read_bytes(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
     """The file's bytes, refused past ``max_bytes``: a regular file by its size before any read,
     anything else (a pipe, a device) as soon as it passes the limit. Binary data is refused
     from its first 64 KiB, so ``/dev/zero`` or ``/dev/urandom`` end at once."""
-    too_big = (
-        f"--data: {path}: more than {_size(max_bytes)}, the most rnnlab reads (raise the limit "
-        "with --max-bytes)"
+    too_big = _file_error(
+        path,
+        "more than {1}, the most rnnlab reads (raise the limit with {max_bytes})",
+        _size(max_bytes),
     )
     try:
         with path.open("rb") as fh:
             info = os.fstat(fh.fileno())
             if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
-                raise RnnlabError(too_big)
+                raise too_big
             chunks = [fh.read(min(_HEAD, max_bytes + 1))]
             _encodings(chunks[0], path)  # binary: refused before reading on
             total = len(chunks[0])
@@ -124,9 +133,9 @@ def read_bytes(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
                 chunks.append(fh.read(min(2**24, max_bytes + 1 - total)))
                 total += len(chunks[-1])
     except OSError as exc:
-        raise RnnlabError(f"--data: {path}: cannot read it ({exc.strerror})") from None
+        raise _file_error(path, "cannot read it ({1})", exc.strerror) from None
     if total > max_bytes:
-        raise RnnlabError(too_big)
+        raise too_big
     return b"".join(chunks)
 
 
@@ -141,10 +150,10 @@ def decode(raw: bytes, path: Path) -> str:
         except UnicodeDecodeError:
             continue
     else:
-        raise RnnlabError(f"--data: {path}: not valid {encodings[0].upper()} text")
+        raise _file_error(path, "not valid {1} text", encodings[0].upper())
     head = text[:65536]
     if len(_CONTROL.findall(head)) > 0.05 * len(head):
-        raise RnnlabError(f"--data: {path}: mostly control characters: a binary file, not CSV text")
+        raise _file_error(path, "mostly control characters: a binary file, not CSV text")
     return text
 
 
@@ -157,12 +166,12 @@ def read_table(
     spreadsheet's trailing separators): its values would belong to no column.
     """
     if not path.exists():
-        raise RnnlabError(f"--data: {path}: no such file")
+        raise _file_error(path, "no such file")
     if path.is_dir():
-        raise RnnlabError(f"--data: {path}: is a directory, not a CSV file")
+        raise _file_error(path, "is a directory, not a CSV file")
     text = decode(read_bytes(path, max_bytes), path)
     if not text.strip():
-        raise RnnlabError(f"--data: {path}: the file is empty")
+        raise _file_error(path, "the file is empty")
     sep = sniff_separator(next(line for line in io.StringIO(text) if line.strip()))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     header: list[str] | None = None
@@ -182,16 +191,18 @@ def read_table(
                     f"(a value with an unquoted {sep!r} in it?)"
                 )
             if len(rows) == max_rows:
-                raise RnnlabError(
-                    f"--data: {path}: more than {max_rows:,} data rows, the most rnnlab reads "
-                    "(raise the limit with --max-rows)"
+                raise _file_error(
+                    path,
+                    "more than {1} data rows, the most rnnlab reads (raise the limit with "
+                    "{max_rows})",
+                    f"{max_rows:,}",
                 )
             rows.append(fields)
             numbers.append(reader.line_num)
     except csv.Error as exc:
         raise RnnlabError(f"{path}, line {reader.line_num}: not valid CSV ({exc})") from None
     if header is None:
-        raise RnnlabError(f"--data: {path}: no header (only blank lines and separators)")
+        raise _file_error(path, "no header (only blank lines and separators)")
     seen: set[str] = set()
     for name in header:
         if name in seen and name:
@@ -258,27 +269,48 @@ def load_csv(
     column = None if column is None else column.strip()  # as the header's names are
     date_column = None if date_column is None else date_column.strip()
     if date_format is not None and dayfirst:
-        raise RnnlabError("--dayfirst: not with --date-format (the format says where the day is)")
+        raise ConfigError("dayfirst", "not with {date_format} (the format says where the day is)")
     header, rows, lines, sep = read_table(path, max_bytes, max_rows)
     listing = ", ".join(repr(h) for h in header)
     if date_column is None:
         date_column = next((h for h in header if h.lower() in DATE_NAMES), None)
     elif date_column not in header:
-        raise RnnlabError(
-            f"--date-column: {path} has no column {date_column!r}; its columns: {listing}"
+        raise FieldError(
+            "date_column",
+            "{0} has no column {1}; its columns: {2}",
+            path,
+            repr(date_column),
+            listing,
+            lead=False,
         )
     if column is None:
         others = [h for h in header if h != date_column]
         if len(others) != 1:
-            raise RnnlabError(
-                f"--column: {path} has {len(others)} columns besides the date; name one "
-                f"with --column (its columns: {listing})"
+            raise FieldError(
+                "column",
+                "{0} has {1} columns besides the date; name one with {column} (its columns: {2})",
+                path,
+                len(others),
+                listing,
+                lead=False,
             )
         column = others[0]
     elif column not in header:
-        raise RnnlabError(f"--column: {path} has no column {column!r}; its columns: {listing}")
+        raise FieldError(
+            "column",
+            "{0} has no column {1}; its columns: {2}",
+            path,
+            repr(column),
+            listing,
+            lead=False,
+        )
     if column == date_column:
-        raise RnnlabError(f"--column: {column!r} is the date column; choose a column of numbers")
+        raise FieldError(
+            "column",
+            "{0} is the date column; choose a column of numbers",
+            repr(column),
+            lead=False,
+        )
 
     def cells(name: str) -> list[str]:
         j = header.index(name)
@@ -304,10 +336,12 @@ def load_csv(
             dayfirst,
         )
     elif date_format is not None or dayfirst:
-        option = "--date-format" if date_format is not None else "--dayfirst"
-        raise RnnlabError(
-            f"{option}: {path} has no date column (name it with --date-column); its columns: "
-            f"{listing}"
+        raise FieldError(
+            "date_format" if date_format is not None else "dayfirst",
+            "{0} has no date column (name it with {date_column}); its columns: {1}",
+            path,
+            listing,
+            lead=False,
         )
     return build_series(
         values,

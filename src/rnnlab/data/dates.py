@@ -22,6 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from rnnlab.errors import RnnlabError
+from rnnlab.fielderror import FieldError
 
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "#n/a", ".", "?"})
 EARLIEST = np.datetime64(np.iinfo(np.int64).min + 1, "ns")  # (the minimum int64 is NaT)
@@ -105,9 +106,12 @@ def _order(
     if dayfirst:
         if not day_first.all():
             i = int(index[np.flatnonzero(~day_first)[0]])
-            raise RnnlabError(
-                f"{where(i)}: {cells[i].strip()!r} is not a day-first date (--dayfirst: "
-                "day/month/year)"
+            raise FieldError(
+                "dayfirst",
+                "{0}: {1} is not a day-first date ({dayfirst}: day/month/year)",
+                where(i),
+                repr(cells[i].strip()),
+                lead=False,
             )
         return True
     neither = np.flatnonzero(~day_first & ~month_first)
@@ -122,10 +126,16 @@ def _order(
         m = matches[i]
         sep, year = m.group(2), "%Y" if len(m.group(4)) == 4 else "%y"
         fmt = f"%m{sep}%d{sep}{year}"
-        raise RnnlabError(
-            f"{where(i)}: {cells[i].strip()!r} reads as {_iso(m, True)[:10]} (day first) or "
-            f"{_iso(m, False)[:10]} (month first), and every date in the column reads both "
-            f"ways; say which: --dayfirst, or --date-format '{fmt}'"
+        raise FieldError(
+            "dayfirst",
+            "{0}: {1} reads as {2} (day first) or {3} (month first), and every date in the "
+            "column reads both ways; say which: {dayfirst}, or {date_format} '{4}'",
+            where(i),
+            repr(cells[i].strip()),
+            _iso(m, True)[:10],
+            _iso(m, False)[:10],
+            fmt,
+            lead=False,
         )
     if day_first.all() or month_first.all():
         return bool(day_first.all())
@@ -133,10 +143,15 @@ def _order(
     i, j = int(np.flatnonzero(~month_first)[0]), int(np.flatnonzero(~day_first)[0])
     first, later = (index[i], index[j]) if i < j else (index[j], index[i])
     later_order = "month" if i < j else "day"
-    raise RnnlabError(
-        f"{where(int(later))}: {cells[later].strip()!r} is {later_order} first but "
-        f"{cells[first].strip()!r} above it is not: the column mixes day-first and "
-        "month-first dates; give --date-format"
+    raise FieldError(
+        "date_format",
+        "{0}: {1} is {2} first but {3} above it is not: the column mixes day-first and "
+        "month-first dates; give {date_format}",
+        where(int(later)),
+        repr(cells[later].strip()),
+        later_order,
+        repr(cells[first].strip()),
+        lead=False,
     )
 
 
@@ -160,10 +175,10 @@ def parse_dates(
         try:
             parsed = pd.to_datetime(text, errors="coerce", utc=True, format=date_format)
         except ValueError as exc:  # a bad directive such as %Q
-            raise RnnlabError(
-                f"--date-format: {date_format!r} is not a date format ({exc})"
+            raise FieldError(
+                "date_format", "{0} is not a date format ({1})", repr(date_format), exc, lead=False
             ) from None
-        hint = f" in the format {date_format!r} (--date-format)"
+        hint = f" in the format {date_format!r}"
     else:
         found = ((i, _NUMERIC.match(c)) for i, c in enumerate(stripped) if not empty[i])
         matches = {i: m for i, m in found if m is not None}
@@ -189,6 +204,15 @@ def parse_dates(
             if good.size:
                 where_good = "rows before it" if good[0] < i else "other rows"
                 hint = f" ({where_good} look like {cells[int(good[0])].strip()!r})"
+        if date_format is not None:
+            raise FieldError(
+                "date_format",
+                "{0}: {1} is not a date{2} ({date_format})",
+                where(i),
+                repr(cells[i].strip()),
+                hint,
+                lead=False,
+            )
         raise RnnlabError(f"{where(i)}: {cells[i].strip()!r} is not a date{hint}")
     out = np.flatnonzero(outside_ns(dates))
     if out.size:

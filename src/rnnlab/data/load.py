@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from rnnlab.data.series import Series
-from rnnlab.errors import RnnlabError
+from rnnlab.fielderror import FieldError
 from rnnlab.settings.data import DataConfig
 
 
@@ -29,7 +29,9 @@ def load_series(config: DataConfig, default: str | None = None) -> Series:
     else:
         name = config.dataset or default
         if name is None:
-            raise RnnlabError("no data: give --dataset NAME or --data FILE.csv")
+            raise FieldError(
+                "dataset", "no data: give {dataset} NAME or {data} FILE.csv", lead=False
+            )
         series = load_dataset(name, config.column)
     if config.tail is not None and len(series) > config.tail:
         return series.tail(config.tail, f"the last {config.tail} points only")

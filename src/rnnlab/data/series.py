@@ -15,6 +15,7 @@ import numpy as np
 
 from rnnlab.data.dates import to_ns
 from rnnlab.errors import RnnlabError
+from rnnlab.fielderror import FieldError
 
 FILLS = ("ffill", "drop")
 # Values are squared on the way (variances, mean squared errors): |x| up to 1e150 keeps every
@@ -153,22 +154,26 @@ def next_dates(dates: np.ndarray, n: int) -> np.ndarray:
 
     last = pd.Timestamp(dates[-1])
     offset = _offset(dates)
-    too_far = (
-        f"the next {n} date(s) after {format_date(dates[-1])} pass the year 294246, the last "
-        "that numpy's datetime64[us] holds; ask for fewer (--horizon)"
+    too_far = FieldError(
+        "horizon",
+        "the next {0} date(s) after {1} pass the year 294246, the last that numpy's "
+        "datetime64[us] holds; ask for fewer ({horizon})",
+        n,
+        format_date(dates[-1]),
+        lead=False,
     )
     if offset is not None:
         try:
             out = pd.date_range(last.as_unit("us"), periods=n + 1, freq=offset, unit="us")[1:]
         except (OverflowError, ValueError):  # pandas' OutOfBoundsDatetime is a ValueError
-            raise RnnlabError(too_far) from None
+            raise too_far from None
         return out.values.astype("datetime64[us]")
     gaps = np.diff(dates.astype("datetime64[ns]").astype(np.int64))
     step = int(np.median(gaps)) if gaps.size else 86_400 * 10**9  # ns
     start = int(dates[-1].astype("datetime64[ns]").astype(np.int64))
     us = [(start + step * k) // 1000 for k in range(1, n + 1)]  # Python ints: no overflow
     if us[-1] > np.iinfo(np.int64).max:
-        raise RnnlabError(too_far)
+        raise too_far
     return np.array(us, dtype=np.int64).astype("datetime64[us]")
 
 
@@ -245,17 +250,26 @@ def build_series(
         first = int(np.flatnonzero(missing)[0])
         count = int(missing.sum())
         if fill is None:
-            raise RnnlabError(
-                f"{row(first)}, {where}: missing value ({count} in all); "
-                "use --fill ffill to carry the last value forward or --fill drop to drop the rows"
+            raise FieldError(
+                "fill",
+                "{0}, {1}: missing value ({2} in all); use {fill} ffill to carry the last value "
+                "forward or {fill} drop to drop the rows",
+                row(first),
+                where,
+                count,
+                lead=False,
             )
         if fill not in FILLS:
-            raise RnnlabError(f"--fill: unknown method {fill!r}; choose one of {', '.join(FILLS)}")
+            raise FieldError("fill", "must be one of {0}; got {1}", ", ".join(FILLS), repr(fill))
         if fill == "drop" or missing[0]:
             if fill == "ffill":
-                raise RnnlabError(
-                    f"{row(0)}, {where}: the first value is missing, so there is nothing to fill "
-                    "forward from; use --fill drop"
+                raise FieldError(
+                    "fill",
+                    "{0}, {1}: the first value is missing, so there is nothing to fill forward "
+                    "from; use {fill} drop",
+                    row(0),
+                    where,
+                    lead=False,
                 )
             keep = ~missing
             x = x[keep]

@@ -14,6 +14,7 @@ import numpy as np
 
 from rnnlab.data.series import Series, build_series
 from rnnlab.errors import RnnlabError
+from rnnlab.fielderror import FieldError
 
 PACKAGE = "bokeh_sampledata"
 TICKERS = ("AAPL", "GOOG", "IBM", "MSFT", "FB")
@@ -170,22 +171,30 @@ DEFAULT_DATASET = "aapl"
 
 
 def dataset_names() -> tuple[str, ...]:
-    """The names ``--dataset`` accepts."""
+    """The names ``load_dataset`` (and ``--dataset``) accepts."""
     return tuple(DATASETS)
 
 
 def load_dataset(name: str = DEFAULT_DATASET, column: str | None = None) -> Series:
     """One embedded series by name, its default column unless ``column`` names another."""
     if name not in DATASETS:
-        raise RnnlabError(
-            f"--dataset: unknown dataset {name!r}; choose one of {', '.join(DATASETS)}"
+        raise FieldError(
+            "dataset",
+            "unknown dataset {0}; choose one of {1}",
+            repr(name),
+            ", ".join(DATASETS),
+            lead=False,
         )
     info = DATASETS[name]
     column = info.default_column if column is None else column
     if column not in info.columns:
-        raise RnnlabError(
-            f"--column: dataset {name!r} has no column {column!r}; its columns: "
-            + ", ".join(info.columns)
+        raise FieldError(
+            "column",
+            "dataset {0} has no column {1}; its columns: {2}",
+            repr(name),
+            repr(column),
+            ", ".join(info.columns),
+            lead=False,
         )
     columns, dates = info.load()
     return build_series(

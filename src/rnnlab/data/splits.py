@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from rnnlab.errors import RnnlabError
+from rnnlab.config import ConfigError
+from rnnlab.fielderror import FieldError
 
 MIN_TRAIN_TARGETS = 10
 MIN_EVAL_POINTS = 2
@@ -63,7 +64,7 @@ def _fits(split: Split, context: int, val: float, test: float) -> bool:
 
 def _lower_bound(context: int, val: float, test: float) -> int | None:
     """No N below this fits, so the search for the least N that does starts here (a window of
-    10⁹ or --val 1e-9 would otherwise mean 10⁹ tries); None when no float can hold it.
+    10⁹ or val=1e-9 would otherwise mean 10⁹ tries); None when no float can hold it.
 
         n_train ≤ N(1 − val − test) + 1 (parts rounded)  ⇒  N ≥ (context + 9) / (1 − val − test)
         round(N·frac) ≥ 2                                 ⇒  N ≥ 1.5 / frac
@@ -81,11 +82,11 @@ def chronological_split(n: int, val: float = 0.15, test: float = 0.15, context: 
     plus one for differences); the training part must leave at least 10 targets after them, and
     the validation and test parts (when asked for) at least 2 points each.
     """
-    for name, frac in (("--val", val), ("--test", test)):
+    for name, frac in (("val", val), ("test", test)):
         if not 0 <= frac < 1:
-            raise RnnlabError(f"{name}: the fraction must be in [0, 1), got {frac:g}")
+            raise ConfigError(name, f"the fraction must be in [0, 1), got {frac:g}")
     if val + test >= 0.9:
-        raise RnnlabError(f"--val + --test = {val + test:g} leaves too little for training")
+        raise ConfigError("val", f"+ {{test}} = {val + test:g} leaves too little for training")
     split = _sizes(n, val, test)
     if _fits(split, context, val, test):
         return split
@@ -96,15 +97,18 @@ def chronological_split(n: int, val: float = 0.15, test: float = 0.15, context: 
     )
     need = None if bound is None else next(fits, None)  # a few steps from the bound (rounding)
     if need is None:  # a fraction so small that N·fraction ≥ 1.5 is past what floats resolve
-        name, frac = min((("--val", val), ("--test", test)), key=lambda p: p[1] or 1.0)
+        name, frac = min((("val", val), ("test", test)), key=lambda p: p[1] or 1.0)
         rows = (MIN_EVAL_POINTS - 0.5) / frac
-        raise RnnlabError(
-            f"{name}: a fraction of {frac:g} is too small ({MIN_EVAL_POINTS} points would need "
-            f"{rows:.3g} rows)"
+        raise ConfigError(
+            name,
+            f"a fraction of {frac:g} is too small ({MIN_EVAL_POINTS} points would need "
+            f"{rows:.3g} rows)",
         )
     parts = f"{1 - val - test:.0%}/{val:.0%}/{test:.0%} train/validation/test"
     rows = str(need) if need < 10**15 else f"{need:.3g}"
-    raise RnnlabError(
+    raise FieldError(
+        "window",
         f"too few rows: {n}; a {parts} split with {context} leading point(s) used only as "
-        f"inputs (the window) needs at least {rows} (try a smaller --window)"
+        f"inputs (the window) needs at least {rows} (try a smaller {{window}})",
+        lead=False,
     )

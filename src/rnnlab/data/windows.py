@@ -17,9 +17,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from rnnlab.config import check_fields, option
+from rnnlab.config import ConfigError, check_fields, option
 from rnnlab.data.scaling import SCALERS, Scaler, scaler_from_dict
 from rnnlab.errors import RnnlabError
+from rnnlab.fielderror import FieldError
 
 TARGETS = ("level", "diff", "log-return")
 
@@ -75,9 +76,9 @@ def to_model_space(levels: np.ndarray, target: str) -> np.ndarray:
         return z
     if np.any(x <= 0):
         i = int(np.flatnonzero(x <= 0)[0])
-        raise RnnlabError(
-            f"--target log-return needs positive values; value {x[i]:g} at row {i + 1} is not "
-            "(use --target diff)"
+        raise ConfigError(
+            "target",
+            f"log-return needs positive values; value {x[i]:g} at row {i + 1} is not (use diff)",
         )
     z[1:] = np.log(x[1:]) - np.log(x[:-1])  # z_t = log x_t − log x_{t−1}
     return z
@@ -118,7 +119,7 @@ class Preprocessor:
         try:
             self.scaler_: Scaler = SCALERS[self.config.scaler].fit(z)
         except RnnlabError as exc:
-            raise RnnlabError(f"--target {self.config.target}: {exc}") from None
+            raise FieldError("target", "{0}: {1}", self.config.target, exc) from None
         return self
 
     def transform(self, levels: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from rnnlab.cells.base import Recurrence
-from rnnlab.errors import RnnlabError
+from rnnlab.fielderror import FieldError
 from rnnlab.settings.gradients import INPUTS, ProbeConfig
 
 __all__ = ["INPUTS", "Probe", "ProbeConfig", "checkpoint_probe", "random_probe"]
@@ -77,8 +77,12 @@ def checkpoint_probe(path, input: str = "data", seed: int = 0) -> Probe:
 
     f = load_checkpoint(path)
     if not isinstance(f, RecurrentForecaster):
-        raise RnnlabError(
-            f"--model: {path} holds a {f.name} model; gradients through time need a recurrent one"
+        raise FieldError(
+            "model",
+            "{0} holds a {1} model; gradients through time need a recurrent one",
+            path,
+            f.name,
+            lead=False,
         )
     net = f.module_.double().eval()
     W = f.preprocessor_.config.window

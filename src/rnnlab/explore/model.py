@@ -16,6 +16,7 @@ import numpy as np
 from rnnlab.data.windows import to_level
 from rnnlab.errors import RnnlabError
 from rnnlab.explore.trace import build_trace
+from rnnlab.fielderror import about
 from rnnlab.glassbox import RNNParams
 
 
@@ -26,10 +27,15 @@ def model_data(path: str | Path) -> tuple[dict, dict]:
     the page cannot show.
     """
     from rnnlab.forecast.checkpoint import load_checkpoint
+
+    with about("model"):
+        return _model_data(load_checkpoint(path), Path(path))
+
+
+def _model_data(f, path: Path) -> tuple[dict, dict]:
     from rnnlab.forecast.neural import RecurrentForecaster
 
-    f = load_checkpoint(path, "--model")
-    where = f"--model: {path}"
+    where = str(path)
     if not isinstance(f, RecurrentForecaster):
         raise RnnlabError(f"{where}: a {f.name} model has no recurrent cell to show")
     net = f.net_config

@@ -70,10 +70,10 @@ def page_html(model: dict | None = None, trace: dict | None = None) -> str:
 
 def write_page(path: str | Path, model: dict | None = None, trace: dict | None = None) -> Path:
     """Write the page to ``path`` atomically (a reader sees the old file or the new one).
-    A failed write is one :class:`~rnnlab.errors.RnnlabError` line naming ``--out``."""
+    A failed write is one :class:`~rnnlab.errors.RnnlabError` line about the field ``out``."""
     path = Path(path)
     data = page_html(model, trace).encode("utf-8")
-    with write_errors("--out", "the page", path):
+    with write_errors("out", "the page", path):
         path.parent.mkdir(parents=True, exist_ok=True)
         with replacing(path) as tmp:
             tmp.write_bytes(data)

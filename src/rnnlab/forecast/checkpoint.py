@@ -30,10 +30,10 @@ import torch
 
 from rnnlab import __version__
 from rnnlab.atomic import write_dir
-from rnnlab.checkpoint_info import checkpoint_dir
 from rnnlab.data.series import Series
 from rnnlab.data.windows import Preprocessor
 from rnnlab.errors import RnnlabError
+from rnnlab.fielderror import FieldError, about
 from rnnlab.forecast.base import WindowedForecaster
 from rnnlab.forecast.baselines import LinearAR
 from rnnlab.forecast.checkpoint_checks import (
@@ -107,6 +107,7 @@ def checkpoint_config(
         del config["training"]["seconds"]  # a measurement: in timing.json
     if isinstance(f, MLPForecaster):
         model["uses_dates"] = f.uses_dates_
+        model["features"] = f.feature_names()  # what the MLP reads, by name (informative)
     config["preprocessing"] = f.preprocessor_.to_dict()
     config["data"] = {
         "name": s.name,
@@ -141,14 +142,18 @@ def _plain(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}
 
 
-def check_destination(path: str | Path, option: str = "--out") -> Path:
-    """``path`` may be written: it does not exist, or is an empty dir or an rnnlab checkpoint."""
+def check_destination(path: str | Path, field: str = "out") -> Path:
+    """``path`` may be written: it does not exist, or is an empty dir or an rnnlab checkpoint.
+    ``field``: the setting that gave ``path`` (the command line names its option)."""
     path = Path(path)
     if path.exists() and not (
         path.is_dir() and ((path / CONFIG).exists() or not any(path.iterdir()))
     ):
-        raise RnnlabError(
-            f"{option}: {path} exists and is not an rnnlab checkpoint; not overwriting it"
+        raise FieldError(
+            field,
+            "{0} exists and is not an rnnlab checkpoint; not overwriting it",
+            path,
+            lead=False,
         )
     return path
 
@@ -200,7 +205,7 @@ CONFIG_KEYS = frozenset(
     {"format", "format_version", "model", "train", "training", "preprocessing", "data"}
     | {"history", "versions", "optimizer", "sha256"}
 )
-MODEL_KEYS = frozenset({"name", "kind", "net", "uses_dates"})
+MODEL_KEYS = frozenset({"name", "kind", "net", "uses_dates", "features"})
 DATA_KEYS = frozenset(
     {"name", "source", "column", "date_column", "rows", "first", "last", "frequency"}
 )
@@ -238,7 +243,7 @@ def _read_config(path: Path, where: str) -> dict:
     return known_keys(config, CONFIG_KEYS, f"{where}: {CONFIG}")
 
 
-def load_checkpoint(path: str | Path, option: str = "--model") -> WindowedForecaster:
+def load_checkpoint(path: str | Path, field: str = "model") -> WindowedForecaster:
     """Rebuild a fitted forecaster from ``save_checkpoint`` output, validating all of it.
 
     Nothing is unpickled (safetensors and JSON only), no file may be a symbolic link, every key
@@ -246,15 +251,25 @@ def load_checkpoint(path: str | Path, option: str = "--model") -> WindowedForeca
     safetensors header and compared with the model the config describes (built on torch's
     "meta" device, without memory) before any weight is loaded: a config claiming a hidden
     size of 10⁹ is refused without allocating it. Each weights file's SHA-256 must be the one
-    config.json records. ``option`` names the option that gave ``path`` in messages.
+    config.json records. An error is a :class:`~rnnlab.fielderror.FieldError` about ``field``,
+    the setting that gave ``path`` (``ckpt: config.json is missing``; the command line puts the
+    setting's option before it).
 
     Neural forecasters expose ``module_`` (the ``nn.Module``) and, for the recurrent one,
     ``cells`` (its trained recurrences).
     """
+    with about(field):
+        return _load_checkpoint(Path(path))
+
+
+def _load_checkpoint(path: Path) -> WindowedForecaster:
     from rnnlab.cells import cell_names
 
-    path = Path(path)
-    where = f"{option}: {checkpoint_dir(path, option)}"
+    if not path.is_dir():
+        if path.exists():
+            raise RnnlabError(f"{path}: not a directory (a checkpoint is a directory)")
+        raise RnnlabError(f"{path}: no such checkpoint directory")
+    where = str(path)
     for name in (CONFIG, WEIGHTS, OPTIMIZER, TIMING):
         if (path / name).is_symlink():
             raise RnnlabError(f"{where}: {name} is a symbolic link; a checkpoint holds its files")

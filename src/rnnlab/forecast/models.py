@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rnnlab.data.windows import WindowConfig
 from rnnlab.errors import RnnlabError
+from rnnlab.fielderror import FieldError
 from rnnlab.forecast.base import Forecaster
 from rnnlab.forecast.baselines import LinearAR, MovingAverage, Persistence
 from rnnlab.forecast.nets import NetConfig
@@ -65,15 +66,21 @@ def make_forecaster(
 
 
 def parse_models(text: str) -> tuple[str, ...]:
-    """``--models a,b,c`` -> names, checked, duplicates removed, persistence always included
-    (every skill is measured against it)."""
+    """``"a,b,c"`` -> names, checked, duplicates removed, persistence always included (every
+    skill is measured against it)."""
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
-        raise RnnlabError("--models: the list is empty")
+        raise FieldError("models", "the list of models is empty", lead=False)
     known = model_names()
     for n in names:
         if n not in known:
-            raise RnnlabError(f"--models: unknown model {n!r}; choose from {', '.join(known)}")
+            raise FieldError(
+                "models",
+                "unknown model {0}; choose from {1}",
+                repr(n),
+                ", ".join(known),
+                lead=False,
+            )
     if "persistence" not in names:
         names.insert(0, "persistence")
     return tuple(dict.fromkeys(names))

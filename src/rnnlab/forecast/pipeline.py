@@ -24,6 +24,7 @@ import numpy as np
 from rnnlab.config import ConfigError
 from rnnlab.data.load import fingerprint
 from rnnlab.data.series import Series
+from rnnlab.fielderror import FieldError
 from rnnlab.forecast.base import WindowedForecaster
 from rnnlab.forecast.metrics import rmse
 from rnnlab.forecast.training import TrainState
@@ -95,11 +96,13 @@ def plan_training(settings: TrainSettings, given: Collection[str] = ()) -> Train
     if fixed:
         raise ConfigError(fixed[0], "comes from the checkpoint when resuming; drop it")
     recover(path)  # a crash between the two renames of a fallback swap
-    f = load_checkpoint(path, "--resume")
+    f = load_checkpoint(path, "resume")
     if isinstance(f, NeuralForecaster):
         f.device = settings.device  # not recorded: a checkpoint trains on anywhere
     if not isinstance(f, NeuralForecaster):
-        raise ConfigError("resume", f"{path} holds a {f.name} model, which has nothing to train on")
+        raise FieldError(
+            "resume", "{0} holds a {1} model, which has nothing to train on", path, f.name
+        )
     data_given = _data_fields(given)
     if has_state(path):  # an interrupted run: it goes on as it was
         state, run = load_state(path, f)

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from rnnlab.errors import RnnlabError
+from rnnlab.fielderror import about
 from rnnlab.forecast.training import TrainState
 
 STATE_JSON, STATE_TENSORS = "state.json", "state.safetensors"
@@ -70,8 +71,14 @@ def load_state(path: str | Path, f) -> tuple[TrainState, dict]:
 
     ``f`` is the forecaster :func:`~rnnlab.forecast.checkpoint.load_checkpoint` read from the
     same directory: its module holds the best weights, its ``optimizer_state_`` Adam's state,
-    its ``history_`` the record. Every field is checked; a bad one is a one-line error.
+    its ``history_`` the record. Every field is checked; a bad one is a one-line error (a
+    :class:`~rnnlab.fielderror.FieldError` about ``resume``, the setting that names ``path``).
     """
+    with about("resume"):
+        return _load_state(Path(path), f)
+
+
+def _load_state(path: Path, f) -> tuple[TrainState, dict]:
     from rnnlab.forecast.checkpoint_checks import (
         FLOAT_DTYPES,
         check_sha256,
@@ -80,8 +87,7 @@ def load_state(path: str | Path, f) -> tuple[TrainState, dict]:
         tensor_header,
     )
 
-    path = Path(path)
-    where = f"--resume: {path}"
+    where = str(path)
     for name in (STATE_JSON, STATE_TENSORS):
         if (path / name).is_symlink():
             raise RnnlabError(f"{where}: {name} is a symbolic link; a checkpoint holds its files")

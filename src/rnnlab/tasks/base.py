@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from rnnlab.errors import RnnlabError
+from rnnlab.fielderror import FieldError
 
 
 class Task:
@@ -38,7 +38,7 @@ class Task:
 
     def __init__(self, length: int) -> None:
         if isinstance(length, bool) or not isinstance(length, int) or length < 2:
-            raise RnnlabError(f"--length: must be a whole number >= 2, got {length!r}")
+            raise FieldError("length", "must be a whole number >= 2, got {0}", repr(length))
         self.length = length
 
     @property
@@ -87,5 +87,7 @@ def make_task(name: str, length: int) -> Task:
 
     tasks = {"adding": AddingProblem, "copy": CopyTask}
     if name not in tasks:
-        raise RnnlabError(f"--task: unknown task {name!r}; choose one of {', '.join(tasks)}")
+        raise FieldError(
+            "task", "unknown task {0}; choose one of {1}", repr(name), ", ".join(tasks), lead=False
+        )
     return tasks[name](length)
