@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         console = make_console()
         _print_plan(console, series, split, job)
     # a second run on the same --out is refused now, not after its minutes of training
-    if settings.no_report or job.task == "direction":  # the direction task writes no report
+    if settings.no_report or job.task == "direction" or job.ablation:  # these write no report
         claim = nullcontext(None)
     else:  # the lock inside --out: its parent need not be writable (forecast --out ~)
         claim = claim_out(settings.out, "--out", "the report in", inside=True)
@@ -90,6 +90,13 @@ def _print_plan(console, series, split, job) -> None:
             "against the majority class."
         )
         return
+    if job.ablation == "features":
+        console.print(
+            "Feature ablation: the MLP on the raw window, on each hand-made feature alone and "
+            f"on all; the {next((m for m in job.neural() if m != 'mlp'), 'rnn')} on the raw "
+            f"window; up to {t.epochs} epochs each."
+        )
+        return
     baselines = [m for m in job.models if m not in job.neural()]
     line = f"Baselines: {', '.join(baselines)}."
     if job.neural():
@@ -110,6 +117,8 @@ def _forecast(series, job, out: Path | None, console) -> int:
     set_threads(job.threads)
     if job.task == "direction":
         return _direction(series, job, console)
+    if job.ablation == "features":
+        return _ablation(series, job, console)
     with epoch_progress(enabled=console is not None) as start:
         result = run_forecast(
             series,
@@ -164,6 +173,10 @@ def _print(console, result, summary: dict) -> None:
         "skill = 1 − RMSE/RMSE(persistence); dir = up/down moves called right; p (DM) = "
         "Diebold-Mariano p-value that the model beats persistence."
     )
+    for name, names in summary["features"].items():
+        console.print(
+            f"{name} reads {len(names)} hand-made features, not the window: {', '.join(names)}."
+        )
     when = summary["next_date"] or f"row {len(s) + 1}"
     nexts = _table("Next value and training", ("model", f"next ({when})", "epochs", "time"))
     for r in ranking:
@@ -214,6 +227,33 @@ def _direction(series, job, console) -> int:
         f"'{result.majority}' (the training part's most frequent class); "
         "p (binom) = P(this many right or more | each call right with probability "
         f"{result.base_rate:.3f}, the test part's largest class share)."
+    )
+    console.print(f"[bold]Verdict:[/] {result.verdict()}")
+    console.print(f"Done in {result.seconds:.1f} s.")
+    return 0
+
+
+def _ablation(series, job, console) -> int:
+    """``--ablation features``: the MLP with and without its hand-made features, and the RNN."""
+    from rnnlab.commands.common import print_json
+    from rnnlab.commands.data_options import epoch_progress
+    from rnnlab.forecast.ablation import ABLATION_COLUMNS, run_ablation
+
+    with epoch_progress(enabled=console is not None) as start:
+        result = run_ablation(series, job, progress=lambda name: start(name, job.train.epochs))
+    if console is None:
+        print_json(result.to_dict())
+        return 0
+    cell = result.recurrent.split("(")[0]
+    columns = (*ABLATION_COLUMNS[:-1], f"p vs {cell}")
+    table = _table(f"Feature ablation, {result.n_test} one-step-ahead forecasts", columns)
+    for row in result.rows.values():
+        table.add_row(*row.cells())
+    console.print(table)
+    console.print(
+        f"sees: what the model reads (values: the raw window; features: hand-made, listed in "
+        f"--json). persistence RMSE {result.persistence_rmse:.4f}; p (DM) = Diebold-Mariano p "
+        f"that the model beats persistence; p vs {cell} = that {result.recurrent} beats it."
     )
     console.print(f"[bold]Verdict:[/] {result.verdict()}")
     console.print(f"Done in {result.seconds:.1f} s.")

@@ -152,6 +152,7 @@ def _train(settings: TrainSettings, given, out: Path, series, json: bool, main: 
         "column": series.column,
         "rows": len(series),
         "window": f.config.to_dict(),
+        "features": f.feature_names() if hasattr(f, "feature_names") else None,
         "resumed_from": None if plan.resumed is None else str(plan.resumed),
         "resumed_after_epoch": None if plan.state is None else plan.state.epoch,
         "processes": distributed.world()[1],
@@ -181,7 +182,13 @@ def _print_plan(console, plan, series, n_val: int) -> None:
     )
     what = f"Training {f.name}: {len(s) - n_val} points to train, {n_val} to validate"
     w = f.config
-    what += f"; window {w.window}, target {w.target}"
+    if hasattr(f, "feature_names"):  # the MLP reads hand-made features, not the window
+        from rnnlab.data.features import SPAN, feature_names
+
+        names = feature_names(series.dates is not None)
+        what += f"; features {', '.join(names)} (from the last {SPAN} values), target {w.target}"
+    else:
+        what += f"; window {w.window}, target {w.target}"
     if plan.epochs:
         t = f.train_config
         stop = "no early stop" if t.patience == 0 else f"early stop after {t.patience} flat"

@@ -2,13 +2,17 @@
 
 For target t, from the scaled model-space series s (see :mod:`rnnlab.data.windows`):
 
-    s_{t−1}                          yesterday's value
-    s_{t−2} … s_{t−5}                a few more lags
-    (s_{t−1} + … + s_{t−7}) / 7      the 7-step moving average
-    sin(2π·d/7), cos(2π·d/7)         the day of week d of the target's date (0 = Monday),
-                                     only when the series has dates
+    s_{t−1}                          yesterday's value                   "yesterday"
+    s_{t−2} … s_{t−5}                a few more lags                     "lag_2" … "lag_5"
+    (s_{t−1} + … + s_{t−7}) / 7      the 7-step moving average           "mean_7"
+    sin(2π·d/7), cos(2π·d/7)         the day of week d of the target's   "dow_sin", "dow_cos"
+                                     date (0 = Monday), only when the
+                                     series has dates
 
-The MLP gets no memory beyond these numbers: whatever it knows of the past is in them.
+The MLP gets no memory beyond these numbers: whatever it knows of the past is in them. For the
+feature ablation (``forecast --ablation features``) the columns come in named groups
+(:data:`GROUPS`), and :data:`RAW` stands for no hand-made feature at all: the raw window
+s_{t−W} … s_{t−1}, what the recurrent nets read.
 """
 
 from __future__ import annotations
@@ -18,12 +22,27 @@ import numpy as np
 LAGS = (1, 2, 3, 4, 5)
 MOVING_AVERAGE = 7
 SPAN = max(max(LAGS), MOVING_AVERAGE)  # steps of history the features need
+GROUPS = {
+    "yesterday": ("yesterday",),
+    "lags": tuple(f"lag_{k}" for k in LAGS[1:]),
+    f"mean_{MOVING_AVERAGE}": (f"mean_{MOVING_AVERAGE}",),
+    "day_of_week": ("dow_sin", "dow_cos"),
+}  # the named features of the ablation, each a group of columns
+RAW = "window"  # no hand-made features: the raw window
 
 
 def feature_names(with_dates: bool) -> list[str]:
     """Column names of :func:`mlp_features`, in order."""
     names = ["yesterday"] + [f"lag_{k}" for k in LAGS[1:]] + [f"mean_{MOVING_AVERAGE}"]
     return names + (["dow_sin", "dow_cos"] if with_dates else [])
+
+
+def describe(with_dates: bool) -> str:
+    """The features in words, for a table note or a plan line."""
+    text = f"yesterday, lag_2 … lag_{max(LAGS)}, mean_{MOVING_AVERAGE} (7-step mean)"
+    return text + (
+        ", dow_sin, dow_cos (day of week)" if with_dates else " (no dates: no day of week)"
+    )
 
 
 def day_of_week(dates: np.ndarray) -> np.ndarray:
@@ -44,3 +63,28 @@ def mlp_features(s: np.ndarray, targets: np.ndarray, dates: np.ndarray | None) -
         angle = 2 * np.pi * day_of_week(np.asarray(dates)) / 7
         cols += [np.sin(angle), np.cos(angle)]
     return np.stack(cols, axis=1)  # (n, F)
+
+
+def select_features(
+    s: np.ndarray,
+    targets: np.ndarray,
+    dates: np.ndarray | None,
+    groups: tuple[str, ...],
+    window: int,
+) -> tuple[np.ndarray, list[str]]:
+    """The columns of the named ``groups`` (keys of :data:`GROUPS`, or :data:`RAW` for the raw
+    window of ``window`` steps), as (n, F) and their names. A day-of-week group without dates
+    is an error (ValueError), not a silent empty column."""
+    t = np.asarray(targets)
+    if groups == (RAW,):
+        cols = [s[t - k] for k in range(window, 0, -1)]  # s_{t−W} … s_{t−1}
+        return np.stack(cols, axis=1), [f"s_(t-{k})" for k in range(window, 0, -1)]
+    unknown = [g for g in groups if g not in GROUPS]
+    if unknown or not groups:
+        raise ValueError(f"unknown feature group(s) {unknown}; choose from {', '.join(GROUPS)}")
+    if "day_of_week" in groups and dates is None:
+        raise ValueError("the day_of_week features need a series with dates")
+    every = mlp_features(s, t, dates)  # (n, F_all)
+    names = feature_names(dates is not None)
+    keep = [n for g in groups for n in GROUPS[g]]
+    return every[:, [names.index(n) for n in keep]], keep

@@ -52,6 +52,12 @@ class ModelResult:
     seconds: float
 
     @property
+    def features(self) -> list[str] | None:
+        """The hand-made features the model reads, by name (the MLP's), else None."""
+        names = getattr(self.forecaster, "feature_names", None)
+        return None if names is None else list(names())
+
+    @property
     def history(self) -> TrainHistory | None:
         """The training record of a neural model, else None."""
         return getattr(self.forecaster, "history_", None)
@@ -113,6 +119,7 @@ class ForecastResult:
             "next_dates": dates,
             "last_value": float(s.values[-1]),
             "training": training,
+            "features": {n: r.features for n, r in self.results.items() if r.features},
             "failed": self.failed,
             "seconds": round(self.seconds, 3),
         }

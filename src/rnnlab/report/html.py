@@ -70,6 +70,11 @@ def render_html(result: ForecastResult, summary: dict, images: dict[str, str]) -
         f"<h2>{esc(title)}</h2><img src='{esc(file)}' alt='{esc(title)}'>"
         for title, file in images.items()
     )
+    features = "".join(
+        f"<p class='note'>{esc(n)} reads {len(f)} hand-made features, not the window: "
+        f"{esc(', '.join(f))}.</p>"
+        for n, f in summary["features"].items()
+    )
     w = cfg.window
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>rnnlab forecast: {esc(name(s.name))}</title>
@@ -86,6 +91,7 @@ target mode <b>{esc(w.target)}</b>, {esc(w.scaler)} scaler fitted on the trainin
 up/down move the model called right (— for a model that never predicts a move);
 p (DM) = one-sided Diebold-Mariano p-value that the model's squared error is lower than
 persistence's.</p>
+{features}
 <h2>Next value</h2>
 {nxt}
 <h2>Training</h2>

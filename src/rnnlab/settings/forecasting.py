@@ -121,6 +121,15 @@ class ForecastConfig:
         metavar="FLAT",
     )
 
+    ablation: str | None = option(
+        None,
+        "features: the MLP on the raw window, on each named hand-made feature alone and on all "
+        "of them, against the RNN on the raw window (same split, Diebold-Mariano p; no report)",
+        choices=("features",),
+        off="none",
+        default_text="none",
+    )
+
     def __post_init__(self) -> None:
         if isinstance(self.models, list):
             object.__setattr__(self, "models", tuple(self.models))
@@ -132,6 +141,8 @@ class ForecastConfig:
                 raise ConfigError("nonlinearity", "set it in cell_options['rnn'] or here")
             options = {**self.cell_options, "rnn": {"nonlinearity": self.nonlinearity}}
             object.__setattr__(self, "cell_options", options)
+        if self.ablation is not None and self.task != "value":
+            raise ConfigError("ablation", "runs on the value task; drop {task} direction")
         if self.val + self.test >= 0.9:
             raise ConfigError("val", f"+ {{test}} = {self.val + self.test:g} leaves too little")
 
@@ -162,6 +173,7 @@ class ForecastConfig:
             "ma_window": self.ma_window,
             "task": self.task,
             "flat": self.flat,
+            "ablation": self.ablation,
         }
 
 
