@@ -24,7 +24,6 @@ QUICK = ("--quick", "--no-report", "--json")
 # test fails for any other, and for one of these once it is gone (then drop it here).
 PENDING = {
     "forecast/ablation.py: 'mlp: its features need --window >= '",
-    "forecast/neural.py: 'mlp: its features need --window >= '",
     "report/html.py: '--out: '",
     "report/html.py: '--out: cannot create '",
 }

@@ -39,6 +39,7 @@ from rnnlab.data.series import Series
 from rnnlab.data.windows import WindowConfig, windows
 from rnnlab.devices import resolve_device
 from rnnlab.errors import RnnlabError
+from rnnlab.fielderror import FieldError
 from rnnlab.forecast.base import _WINDOW, WindowedForecaster, named
 from rnnlab.forecast.nets import MLPNet, NetConfig, RecurrentNet
 from rnnlab.forecast.training import TrainConfig, TrainState, train
@@ -369,7 +370,7 @@ class MLPForecaster(NeuralForecaster):
 
     def _inputs(self, s: np.ndarray, targets: np.ndarray, dates) -> np.ndarray:
         if self.config.window < SPAN:
-            raise RnnlabError(f"mlp: its features need --window >= {SPAN}")
+            raise FieldError("window", "mlp: its features need {window} >= {0}", SPAN, lead=False)
         if self.uses_dates_ and dates is None:
             raise RnnlabError("mlp: it was trained with day-of-week features; give data with dates")
         return mlp_features(s, targets, dates if self.uses_dates_ else None)  # (n, F)

@@ -146,7 +146,7 @@ def evaluate_loss(module: nn.Module, X: Tensor, y: Tensor, batch_size: int = 409
 
 def _diverged_message(what: str, epoch: int, step: int, norm: float | None, clip: float | None):
     norm_text = "" if norm is None else f" (gradient norm before clipping {norm:.3g})"
-    advice = "lower --lr" + ("" if clip is not None else " or clip the gradient with --clip 1")
+    advice = "lower the learning rate" + ("" if clip is not None else " or clip the gradient at 1")
     return (
         f"training stopped at epoch {epoch}, step {step}: the {what} became NaN or inf"
         f"{norm_text}. Likely cause: exploding gradients ({advice}) or bad data (NaN, inf or "
