@@ -129,6 +129,7 @@ BASE = {
     "gradients": ["--no-plot"],
     "longmemory": ["--quick", "--cell", "rnn"],
     "bench": ["--smoke"],
+    "compare": ["--quick"],
     "explore": ["--out", "e.html"],
 }
 
@@ -201,12 +202,22 @@ def _accepted_bench(args) -> None:
     assert 0 <= config.seed <= MAX_SEED
 
 
+def _accepted_compare(args) -> None:
+    config = args[0]
+    assert 1 <= config.hidden <= 512
+    assert 2 <= config.min_length <= config.max_length
+    assert 0 < config.task_budget < math.inf
+    assert 0 <= config.seed <= MAX_SEED
+    assert 1 <= torch.get_num_threads() <= max_threads()
+
+
 @pytest.mark.parametrize(
     ("command", "target", "accepted"),
     [
         ("gradients", "rnnlab.diagnostics.probe.random_probe", _accepted_gradients),
         ("longmemory", "rnnlab.tasks.runner.build_net", _accepted_longmemory),
         ("bench", "rnnlab.bench.run_bench", _accepted_bench),
+        ("compare", "rnnlab.compare.run_compare", _accepted_compare),
     ],
 )
 def test_expensive_commands_check_before_the_work(

@@ -27,6 +27,7 @@ COMMANDS = (
     "gradients",
     "longmemory",
     "bench",
+    "compare",
     "explore",
 )
 
