@@ -173,6 +173,21 @@ def _print(console, result, summary: dict) -> None:
         "skill = 1 − RMSE/RMSE(persistence); dir = up/down moves called right; p (DM) = "
         "Diebold-Mariano p-value that the model beats persistence."
     )
+    lags = _table(
+        "The lag illusion: is the forecast yesterday's value shifted?",
+        ("model", "shift k", "Δ corr", "persistence in disguise"),
+    )
+    for r in ranking:
+        if r.lag is not None:
+            rho = "—" if r.lag.change_corr is None else f"{r.lag.change_corr:+.3f}"
+            flag = "yes" if r.lag.persistence_in_disguise else "no"
+            lags.add_row(r.name, str(r.lag.shift), rho, flag)
+    if lags.row_count:
+        console.print(lags)
+        console.print(
+            "shift k = the k in 0 to 5 whose actual x_(t−k) the forecast x̂_t is closest to (MSE); "
+            "Δ corr = correlation of predicted and actual changes. " + result.lag_note()
+        )
     for name, names in summary["features"].items():
         console.print(
             f"{name} reads {len(names)} hand-made features, not the window: {', '.join(names)}."

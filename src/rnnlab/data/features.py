@@ -37,14 +37,6 @@ def feature_names(with_dates: bool) -> list[str]:
     return names + (["dow_sin", "dow_cos"] if with_dates else [])
 
 
-def describe(with_dates: bool) -> str:
-    """The features in words, for a table note or a plan line."""
-    text = f"yesterday, lag_2 … lag_{max(LAGS)}, mean_{MOVING_AVERAGE} (7-step mean)"
-    return text + (
-        ", dow_sin, dow_cos (day of week)" if with_dates else " (no dates: no day of week)"
-    )
-
-
 def day_of_week(dates: np.ndarray) -> np.ndarray:
     """0 = Monday … 6 = Sunday; 1970-01-01 was a Thursday (3)."""
     days = dates.astype("datetime64[D]").astype(np.int64)

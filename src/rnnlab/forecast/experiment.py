@@ -24,6 +24,7 @@ import numpy as np
 from rnnlab.data.series import Series, format_date
 from rnnlab.data.splits import Split
 from rnnlab.forecast.base import Forecaster
+from rnnlab.forecast.lag import LagCheck, lag_check
 from rnnlab.forecast.metrics import Scores, score
 from rnnlab.forecast.models import make_forecaster
 from rnnlab.forecast.training import TrainHistory
@@ -50,6 +51,7 @@ class ModelResult:
     p_value: float | None  # Diebold-Mariano, one-sided, model better than persistence
     next_values: np.ndarray  # (horizon,)
     seconds: float
+    lag: LagCheck | None = None  # the lag illusion's check (None for persistence itself)
 
     @property
     def features(self) -> list[str] | None:
@@ -110,7 +112,15 @@ class ForecastResult:
                 "test_last": s.label(len(s) - 1),
             },
             "config": self.config.to_dict(),
-            "test": {r.name: {**r.scores.to_dict(), "p_value": r.p_value} for r in self.ranking()},
+            "test": {
+                r.name: {
+                    **r.scores.to_dict(),
+                    "p_value": r.p_value,
+                    **({} if r.lag is None else r.lag.to_dict()),
+                }
+                for r in self.ranking()
+            },
+            "lag_illusion": self.lag_note(),
             "ranking": [r.name for r in self.ranking()],
             "verdict": self.verdict(),
             "next": {name: float(r.next_values[0]) for name, r in self.results.items()},
@@ -123,6 +133,22 @@ class ForecastResult:
             "failed": self.failed,
             "seconds": round(self.seconds, 3),
         }
+
+    def lag_note(self) -> str:
+        """One sentence on the lag illusion: which models are persistence in disguise."""
+        checked = [r for r in self.ranking() if r.lag is not None]
+        flagged = [r.name for r in checked if r.lag.persistence_in_disguise]
+        if not checked:
+            return "Only persistence was run: no lag check."
+        if not flagged:
+            return (
+                "No model is persistence in disguise: each either lines up best with the value "
+                "it forecasts (shift 0) or beats persistence significantly."
+            )
+        return (
+            f"Persistence in disguise: {', '.join(flagged)} (the forecast lines up best with the "
+            f"previous value, shift 1, and does not beat persistence significantly)."
+        )
 
     def ranking(self) -> list[ModelResult]:
         """Best first, by RMSE."""
@@ -212,9 +238,10 @@ def run_forecast(
             why = history.message if history is not None and history.message else ""
             failed[name] = f"its forecasts are not finite numbers. {why}".strip()
             continue
-        p = None
+        p, lag = None, None
         if name != "persistence":
             p = diebold_mariano(actual, forecasts["persistence"][1], test_forecast)
+            lag = lag_check(series.values, test_start, test_forecast, p)
         results[name] = ModelResult(
             name=name,
             forecaster=f,
@@ -223,6 +250,7 @@ def run_forecast(
             p_value=p,
             next_values=next_values,
             seconds=seconds,
+            lag=lag,
         )
     return ForecastResult(
         series, split, config, results, next_dates, time.perf_counter() - start, failed

@@ -70,6 +70,26 @@ def render_html(result: ForecastResult, summary: dict, images: dict[str, str]) -
         f"<h2>{esc(title)}</h2><img src='{esc(file)}' alt='{esc(title)}'>"
         for title, file in images.items()
     )
+    lag_rows = [
+        [
+            r.name,
+            str(r.lag.shift),
+            "—" if r.lag.change_corr is None else f"{r.lag.change_corr:+.3f}",
+            "yes" if r.lag.persistence_in_disguise else "no",
+        ]
+        for r in result.ranking()
+        if r.lag is not None
+    ]
+    lags = ""
+    if lag_rows:
+        head = ["model", "shift k", "Δ corr", "persistence in disguise"]
+        lags = (
+            "<h2>The lag illusion</h2>"
+            + _table(head, lag_rows)
+            + "<p class='note'>shift k = the k in 0 to 5 whose actual value x_(t−k) the forecast "
+            "x̂_t is closest to (mean squared difference); Δ corr = correlation between "
+            "predicted and actual changes. " + esc(result.lag_note()) + "</p>"
+        )
     features = "".join(
         f"<p class='note'>{esc(n)} reads {len(f)} hand-made features, not the window: "
         f"{esc(', '.join(f))}.</p>"
@@ -92,6 +112,7 @@ up/down move the model called right (— for a model that never predicts a move)
 p (DM) = one-sided Diebold-Mariano p-value that the model's squared error is lower than
 persistence's.</p>
 {features}
+{lags}
 <h2>Next value</h2>
 {nxt}
 <h2>Training</h2>
