@@ -5,6 +5,7 @@ PyTorch path is tested against.
 """
 
 from rnnlab.glassbox.bptt import Gradients, bptt, jacobian_products, loss_and_output_grad
+from rnnlab.glassbox.contributions import WhContributions, wh_contributions
 from rnnlab.glassbox.forward import Cache, forward, softmax
 from rnnlab.glassbox.head import ONE_OUTPUT, HeadRecord, class_weights, softmax_head
 from rnnlab.glassbox.params import PARAM_NAMES, RNNParams
@@ -18,6 +19,7 @@ __all__ = [
     "HeadRecord",
     "RNNParams",
     "Step",
+    "WhContributions",
     "bptt",
     "class_weights",
     "forward",
@@ -26,4 +28,5 @@ __all__ = [
     "softmax",
     "softmax_head",
     "step_records",
+    "wh_contributions",
 ]
