@@ -43,17 +43,33 @@ def test_json_contract(smoke_json):
     data, plot = smoke_json
     assert set(data["headline"]) == {  # measurements only: no targets of ours
         "rnn_fused_vs_nn_rnn",
+        "rnn_fraction_of_peak_h64",
+        "rnn_fraction_of_peak_h128",
         "rnn_fraction_of_peak_h256",
         "mingru_fused_vs_nn_gru_t4096",
+        "mingru_fused_fraction_of_bandwidth_bound_t4096",
+        "mingru_fused_fraction_of_transcendental_bound_t4096",
     }
     assert data["conditions"]["torch_threads"] == 1
     assert data["conditions"]["smoke"] is True
     assert data["peak_gflops"] > 0
+    assert set(data["limits"]) == {"matmul", "triad", "sigmoid", "tanh", "exp"}
+    for lim in data["limits"].values():  # each limit's range over the rounds: finite, > 0
+        assert 0 < lim["lowest"] <= lim["highest"] < float("inf")
+    assert data["peak_gflops"] == pytest.approx(data["limits"]["matmul"]["highest"] / 1e9)
     cases = data["cases"]
     rnn = [c for c in cases if c["group"] == "rnn"]
     assert {c["impl"] for c in rnn} == {"nn.RNN", "fused"}
-    for c in rnn:
-        assert c["fraction_of_peak"] == pytest.approx(c["gflops"] / data["peak_gflops"])
+    for c in rnn:  # the peak of the case's own rounds
+        assert set(c["limits"]) == {"matmul"}
+        assert c["bound"] == "FLOP"
+        b = c["bounds"]["FLOP"]
+        assert b["rate"] == c["limits"]["matmul"]
+        if b["problem"] is None:
+            assert c["fraction_of_peak"] == pytest.approx(c["gflops"] * 1e9 / b["rate"])
+            assert c["fraction_of_bound"] == c["fraction_of_peak"] <= 1
+        else:
+            assert c["fraction_of_peak"] is None
         flops = 6 * c["B"] * c["T"] * c["H"] * (c["H"] + c["I"])
         assert c["gflops"] == pytest.approx(flops / c["seconds"] / 1e9)
         if c["impl"] == "nn.RNN":
@@ -76,6 +92,27 @@ def test_json_contract(smoke_json):
     assert {c["impl"] for c in gated} == {"nn.GRU", "minGRU fused"}
     for c in gated:  # the headline shape's memory, measured in a process of its own
         assert c["extra"]["step_peak_mb"] >= 0
+        assert set(c["limits"]) == set(data["limits"])  # all measured in the case's rounds
+    (gru,) = (c for c in gated if c["impl"] == "nn.GRU")
+    (mingru,) = (c for c in gated if c["impl"] == "minGRU fused")
+    assert set(gru["bounds"]) == {"FLOP"}
+    assert set(mingru["bounds"]) == {"bytes", "σ"}
+    B, T, H, I = (mingru[k] for k in "BTHI")
+    assert mingru["bounds"]["bytes"]["work"] == 3 * B * T * H * 4 + 2 * B * T * I * 4
+    assert mingru["bounds"]["σ"]["work"] == 4 * B * T * H
+    least = {k: b["seconds"] for k, b in mingru["bounds"].items()}
+    assert mingru["bound"] == max(least, key=least.get)  # the tighter bound
+    assert mingru["bounds"]["bytes"]["rate"] == mingru["limits"]["triad"]
+    assert mingru["bounds"]["σ"]["rate"] == mingru["limits"]["sigmoid"]
+    h = data["headline"]
+    assert (
+        h["mingru_fused_fraction_of_bandwidth_bound_t4096"] == mingru["bounds"]["bytes"]["fraction"]
+    )
+    assert (
+        h["mingru_fused_fraction_of_transcendental_bound_t4096"]
+        == mingru["bounds"]["σ"]["fraction"]
+    )
+    assert all("problem" in p for p in data["problems"])
 
 
 def test_progress_names_the_case_that_is_running(monkeypatch):
@@ -100,13 +137,15 @@ def test_progress_names_the_case_that_is_running(monkeypatch):
         return 1.0
 
     monkeypatch.setattr(runner, "interleaved_medians", medians)
-    monkeypatch.setattr(runner, "matmul_peak", lambda: 100.0)
     monkeypatch.setattr(memory, "step_peak_mb", peak_mb)
     run_bench(BenchConfig(smoke=True), labels.append)
-    assert labels[0] == "matmul peak"
     assert {name for _, name in seen} >= {"nn.RNN", "fused", "nn.GRU", "minLSTM fused", "DEER"}
     for label, name in seen:
-        assert name in label, (name, label)
+        if not name.startswith("limit: "):  # the limits take their turn in every case's rounds
+            assert name in label, (name, label)
+    rounds = [label for label, name in seen if name == "limit: matmul"]
+    assert rounds
+    assert all(" vs " in label for label in rounds)
     probes = [label for label, _ in seen if label.startswith("peak memory")]
     assert len(probes) == 5  # nn.GRU, minGRU fused, its scan, nn.LSTM, minLSTM fused
 
@@ -213,3 +252,88 @@ def test_gpu_bench_runs_end_to_end_on_the_cpu_under_the_interpreter(monkeypatch,
     assert "failed" not in out
     assert "target" not in out  # measurements, not our goals
     assert "NOT met" not in out
+
+
+def test_a_fraction_above_one_is_a_measurement_problem_not_a_fraction(monkeypatch, capsys):
+    """A fake timer: every case takes 1 ms, but the matmul probe 10 s, so the peak measured in
+    the same rounds is far below what the cases reach. No case prints a fraction above 100%:
+    each is flagged, in the JSON and in the table."""
+    import re
+
+    import rnnlab.bench.memory as memory
+    import rnnlab.bench.runner as runner
+    from rnnlab.bench import BenchConfig, run_bench
+    from rnnlab.commands.bench import _print
+
+    def medians(fns, repeats, warmup=1):
+        for fn in fns.values():
+            fn()  # DEER's cases keep what their run found
+        return {name: 10.0 if name == "limit: matmul" else 1e-3 for name in fns}
+
+    monkeypatch.setattr(runner, "interleaved_medians", medians)
+    monkeypatch.setattr(memory, "step_peak_mb", lambda *args: 1.0)
+    result = run_bench(BenchConfig(smoke=True, shapes="quick"))
+    rnn = [c for c in result.cases if c.group == "rnn"]
+    for c in rnn:
+        assert c.fraction_of_peak is None
+        assert c.fraction_of_bound is None
+        assert "measurement problem" in c.bounds["FLOP"]["problem"]
+    assert len(result.problems) >= len(rnn)
+    assert result.headline["rnn_fraction_of_peak_h256"] is None
+    _print(result, "p.png")
+    out = capsys.readouterr().out
+    assert "Measurement problem: nn.RNN" in out
+    assert " error " in out  # in the "of peak" column
+    percents = [int(p) for p in re.findall(r"(\d+)%", out)]
+    assert all(p <= 100 for p in percents), percents
+
+
+def test_roofline_counts_by_hand_for_one_small_shape():
+    from rnnlab.bench import roofline as R
+
+    B, T, H, I = 2, 3, 4, 1
+    # h written 2·3·4 floats, h read back, dL/dh read: 3 × 96 bytes; x read twice: 2 × 24
+    assert R.minimal_bytes(B, T, H, I) == 3 * 96 + 2 * 24 == 336
+    # minGRU: σ(k_z) and σ(k_h) forward, both again backward; minLSTM: σ(k_f), σ(k_i), σ(k_h)
+    assert R.minimal_sigmoids("minGRU fused", B, T, H) == 4 * 24
+    assert R.minimal_sigmoids("minLSTM fused", B, T, H) == 6 * 24
+    assert R.rnn_flops(B, T, H, I) == 6 * 2 * 3 * 4 * 5
+    assert R.gated_flops("nn.GRU", B, T, H, I) == 3 * R.rnn_flops(B, T, H, I)
+    assert R.gated_flops("nn.LSTM", B, T, H, I) == 4 * R.rnn_flops(B, T, H, I)
+    b = R.bound(work=100, rate=50, measured_seconds=4)  # least time 2 s of 4 s measured
+    assert (b.seconds, b.fraction, b.problem) == (2, 0.5, None)
+    over = R.bound(work=100, rate=50, measured_seconds=1)  # 2 s of work done in 1 s
+    assert over.fraction is None
+    assert "measurement problem" in over.problem
+    bounds = {"bytes": R.bound(10, 10, 4), "σ": R.bound(30, 10, 4)}
+    assert R.tighter(bounds) == "σ"
+    assert R.tighter({}) is None
+
+
+def test_limit_probes_measure_finite_positive_rates():
+    """The probes on small sizes: each does its work and reports a finite positive rate (no
+    speed is asserted)."""
+    import math
+
+    from rnnlab.bench.limits import probes, rates
+
+    found = probes(smoke=True, kinds=("matmul", "triad", "transcendental"))
+    assert set(found) == {f"limit: {k}" for k in ("matmul", "triad", "sigmoid", "tanh", "exp")}
+    assert found["limit: triad"].work == 3 * 4 * 2**20 // 4 * 1  # 3 arrays × 4 bytes × values
+    sec = interleaved_medians({k: p.fn for k, p in found.items()}, repeats=2)
+    for kind, rate in rates(found, sec).items():
+        assert 0 < rate < math.inf, kind
+
+
+def test_triad_and_sigmoid_probes_compute_what_they_say():
+    import numpy as np
+
+    from rnnlab.bench.limits import _sigmoid_sweep, _triad
+
+    a, b, c = np.zeros(37, np.float32), np.ones(37, np.float32), np.arange(37, dtype=np.float32)
+    _triad(a, b, c, np.float32(3))
+    np.testing.assert_allclose(a, 1 + 3 * c)
+    x = np.linspace(-6, 6, 64).astype(np.float32)
+    out = np.zeros_like(x)
+    _sigmoid_sweep(x, out, 3)
+    np.testing.assert_allclose(out, 3 / (1 + np.exp(-x.astype(np.float64))), atol=2e-6)

@@ -181,18 +181,36 @@ def test_bench_smoke_fits(monkeypatch, capsys, tmp_path):
 
 
 def _big_cpu_result():
-    """A CPU bench result with the widest values a full run can print."""
+    """A CPU bench result with the widest values a full run can print, and a measurement
+    problem (a fraction above 1, flagged)."""
+    from dataclasses import asdict
+
+    from rnnlab.bench.roofline import bound
     from rnnlab.bench.runner import BenchResult, Case
 
+    def bounds(**works):  # each bound at 99% (or a problem, when work is negative)
+        return {k: asdict(bound(abs(w), 1.0, abs(w) / (0.99 if w > 0 else 1.5)))
+                for k, w in works.items()}  # fmt: skip
+
+    limits = {"matmul": 1234.5e9, "triad": 123.4e9, "sigmoid": 12.34e9, "tanh": 12.34e9,
+              "exp": 12.34e9}  # fmt: skip
     cases = []
     for H in (64, 128, 256):
         for T in (25, 50, 100, 200, 400):
             for impl, ratio in (("nn.RNN", 1.0), ("fused", 12.34)):
-                cases.append(Case("rnn", impl, 64, T, H, 1, 12.34567, 1234.5, 0.99, ratio))
+                b = bounds(FLOP=-123.4e9 if (H, T) == (64, 25) else 123.4e9)
+                cases.append(Case("rnn", impl, 64, T, H, 1, 12.34567, 1234.5, 0.99, ratio, {},
+                                  limits, b, "FLOP", 0.99))  # fmt: skip
     for T in (256, 1024, 4096):
         for impl in ("nn.GRU", "minGRU fused", "minGRU log-space scan", "nn.LSTM", "minLSTM fused"):
             extra = {"step_peak_mb": 12345.6} if T == 4096 else {}
-            cases.append(Case("gated", impl, 64, T, 128, 1, 123.4567, 123.4, 0.5, 123.45, extra))
+            b = {}
+            if impl.startswith("nn."):
+                b = bounds(FLOP=1234.56e9)
+            elif impl.endswith("fused"):
+                b = bounds(bytes=123456e6, σ=-12345e6 if T == 256 else 12345e6)
+            cases.append(Case("gated", impl, 64, T, 128, 1, 123.4567, 123.4, 0.5, 123.45, extra,
+                              limits, b, next(iter(b), None), 0.99))  # fmt: skip
     for T in (64, 256, 1024, 4096):
         for impl in ("sequential (fused)", "DEER", "quasi-DEER"):
             extra = {"iterations": 123, "depth": 12345, "max_error": 1.2e-7}
@@ -206,14 +224,26 @@ def _big_cpu_result():
         "allocator": "glibc malloc, freed blocks kept (mallopt)",
         "load_average_start": 12.34,
         "load_average_end": 23.45,
+        "triad_mib": 256,
     }
     headline = {
         "rnn_fused_vs_nn_rnn": 12.34,
+        "rnn_fraction_of_peak_h64": None,
+        "rnn_fraction_of_peak_h128": 0.99,
         "rnn_fraction_of_peak_h256": 0.99,
         "mingru_fused_vs_nn_gru_t4096": 123.45,
+        "mingru_fused_fraction_of_bandwidth_bound_t4096": 0.99,
+        "mingru_fused_fraction_of_transcendental_bound_t4096": 0.99,
     }
     deer = {"crossover_T": {"DEER": 4096, "quasi-DEER": None}}
-    return BenchResult(conditions, 123.4, cases, headline, deer)
+    ranges = {k: {"lowest": v / 2, "highest": v} for k, v in limits.items()}
+    problems = [
+        f"{c.impl} ({c.group}, B={c.B}, T={c.T}, H={c.H}) against the {k} bound: {b['problem']}"
+        for c in cases
+        for k, b in c.bounds.items()
+        if b["problem"]
+    ]
+    return BenchResult(conditions, 1234.5, cases, headline, deer, ranges, problems)
 
 
 def _big_gpu_result():
@@ -286,5 +316,8 @@ def test_bench_widest_values_fit(monkeypatch, capsys, tmp_path, gpu):
     else:  # ms, GFLOP/s, of peak, × nn.RNN, × torch, MB, × less, DEER's ms, depth, × seq.
         whole = ["12345.67", "1234.5", "99%", "12.34", "123.45", "12346", "1.0", "1234.57"]
         whole += ["12345", "0.123"]
+        # the work per step (GFLOP, MB, M σ), a flagged fraction, the limits' ranges
+        whole += ["123.400", "1234.56", "123456", "12345", "error", "Measurement problem:"]
+        whole += ["617.2–1234.5 GFLOP/s", "61.7–123.4 GB/s", "σ 6.17–12.34"]
     assert_fits(out, whole=(*whole, *(k.impl + " " for k in result.cases)))
     assert "target" not in out

@@ -24,11 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "bench",
         help="speed: fused kernels vs nn.RNN/nn.GRU, sequential vs parallel in time",
         description=(
-            "Measure this machine's fp32 matmul peak, then training steps of nn.RNN against "
-            "the fused RNN kernel, nn.GRU against minGRU, and the tanh RNN's sequential "
-            "evaluation against DEER and quasi-DEER, all in one run (medians of interleaved "
-            "repeats); at T = 4096 also each gated layer's peak memory for a training step. "
-            "One thread by default."
+            "Time training steps of nn.RNN against the fused RNN kernel, nn.GRU against "
+            "minGRU, and the tanh RNN's sequential evaluation against DEER and quasi-DEER, all "
+            "in one run (medians of interleaved repeats), with this machine's limits measured "
+            "in the same rounds (fp32 matmul peak, memory bandwidth, σ/tanh/exp throughput) "
+            "and each case as a fraction of the limit that bounds it; at T = 4096 also each "
+            "gated layer's peak memory for a training step. One thread by default."
         ),
     )
     add_options(p, BenchConfig, quick=BenchConfig.quick())
@@ -162,9 +163,48 @@ def _print_gpu(result, plot: Path) -> None:
     con.print(f"Plot: {user_text(plot, None)}")
 
 
+def _pct(fraction) -> str:
+    """A fraction of a bound as a percentage; – where there is no such bound (the reason
+    for a measurement problem is printed below the tables)."""
+    return "–" if fraction is None else f"{fraction:.0%}"
+
+
+def _of(case, kind: str) -> str:
+    """The case's fraction of one bound: a percentage, "error" (above 1: a measurement
+    problem, described below the tables), or –."""
+    b = case.bounds.get(kind)
+    if b is None:
+        return "–"
+    return "error" if b["problem"] else f"{b['fraction']:.0%}"
+
+
+def _rate(lim: dict, kind: str, scale: float, spec: str) -> str:
+    """A limit's range over the rounds, e.g. 98.2–101.1 (one figure when they agree)."""
+    if kind not in lim:
+        return "–"
+    lo, hi = (format(lim[kind][k] / scale, spec) for k in ("lowest", "highest"))
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
+def _print_limits(con, result, on: str) -> None:
+    """The limits measured in the cases' rounds, each as its range over the rounds."""
+    lim = result.limits
+    con.print(
+        f"Limits, measured in the same rounds as the cases (lowest–highest): fp32 matmul "
+        f"{_rate(lim, 'matmul', 1e9, '.1f')} GFLOP/s on {on}; memory bandwidth "
+        f"{_rate(lim, 'triad', 1e9, '.1f')} GB/s (triad a = b + s·c, 3 × "
+        f"{result.conditions.get('triad_mib', 256)} MiB, one "
+        f"thread); float32 σ {_rate(lim, 'sigmoid', 1e9, '.2f')}, tanh "
+        f"{_rate(lim, 'tanh', 1e9, '.2f')}, exp {_rate(lim, 'exp', 1e9, '.2f')} G values/s "
+        "(numba, one thread)"
+    )
+
+
 def _print(result, plot: Path) -> None:
-    """The CPU bench's conditions and tables, one per group (the shapes a group keeps fixed in
-    its title, so each fits 80 columns), the headline numbers and the plot's path."""
+    """The CPU bench's conditions, limits and tables, one per group (the shapes a group keeps
+    fixed in its title, so each fits 80 columns), the headline and the plot's path."""
+    from rnnlab.bench import roofline as R
+
     con = make_console()
     c = result.conditions
     start, end = fmt(c["load_average_start"], 3), fmt(c["load_average_end"], 3)
@@ -175,31 +215,49 @@ def _print(result, plot: Path) -> None:
         f"load average {load}"
     )
     on = "one thread" if c["torch_threads"] == 1 else f"{c['torch_threads']} threads"
-    con.print(f"fp32 matmul peak on {on}, measured now: {result.peak_gflops:.1f} GFLOP/s")
+    _print_limits(con, result, on)
     rnn = [k for k in result.cases if k.group == "rnn"]
     if rnn:
         con.print(
             f"[bold]Vanilla RNN training step[/] (forward + backward), B={rnn[0].B}, "
-            f"I={rnn[0].I}: median ms"
+            f"I={rnn[0].I}: median ms; GFLOP per step 6·B·T·H·(H + I)"
         )
-        table = _table(("impl", "H", "T", "ms", "GFLOP/s", "of peak", "× nn.RNN"))
+        table = _table(("impl", "H", "T", "ms", "GFLOP", "GFLOP/s", "of peak", "× nn.RNN"))
         for k in rnn:
-            table.add_row(k.impl, str(k.H), str(k.T), f"{k.seconds * 1e3:.2f}", f"{k.gflops:.1f}",
-                          f"{k.fraction_of_peak:.0%}", f"{k.ratio:.2f}")  # fmt: skip
+            work = k.bounds[R.FLOP]["work"] / 1e9
+            table.add_row(k.impl, str(k.H), str(k.T), f"{k.seconds * 1e3:.2f}", f"{work:.3f}",
+                          f"{k.gflops:.1f}", _of(k, R.FLOP), f"{k.ratio:.2f}")  # fmt: skip
         con.print(table)
+        con.print("of peak: of the matmul peak measured in the same rounds")
     gated = [k for k in result.cases if k.group == "gated"]
     if gated:
         g = gated[0]
+        shape = f"B={g.B}, H={g.H}, I={g.I}"
         con.print(
-            f"[bold]Gated training step[/] (forward + backward), B={g.B}, H={g.H}, I={g.I}: "
-            "median ms"
+            f"[bold]Gated training step[/] (forward + backward), {shape}: median ms and the "
+            "fraction reached of each bound (FLOP, bytes, σ)"
         )
-        table = _table(("impl", "T", "ms", "GFLOP/s", "of peak", "× torch"))
+        table = _table(("impl", "T", "ms", "× torch", "FLOP", "bytes", "σ"))
         for k in gated:
-            table.add_row(k.impl, str(k.T), f"{k.seconds * 1e3:.2f}", f"{k.gflops:.1f}",
-                          f"{k.fraction_of_peak:.0%}", f"{k.ratio:.2f}")  # fmt: skip
+            table.add_row(k.impl, str(k.T), f"{k.seconds * 1e3:.2f}", f"{k.ratio:.2f}",
+                          _of(k, R.FLOP), _of(k, R.BYTES), _of(k, R.SIGMA))  # fmt: skip
         con.print(table)
         con.print("× torch: nn.GRU's (nn.LSTM's) time ÷ this one's; above 1, this one is faster")
+        con.print(
+            "FLOP, bytes, σ: the least time of the step's work at the limit measured in the "
+            "same rounds (matmul peak, bandwidth, σ rate) ÷ the time measured"
+        )
+        con.print(f"[bold]Work per training step[/], {shape}")
+        work = _table(("impl", "T", "GFLOP", "MB", "M σ", "bound"))
+        for k in gated:
+            b = k.bounds
+            gf, mb, ms = (b[n]["work"] if n in b else None for n in (R.FLOP, R.BYTES, R.SIGMA))
+            work.add_row(k.impl, str(k.T), _num(None if gf is None else gf / 1e9, ".2f"),
+                         _num(None if mb is None else mb / 1e6, ".0f"),
+                         _num(None if ms is None else ms / 1e6, ".0f"), k.bound or "–")  # fmt: skip
+        con.print(work)
+        con.print(f"MB: {R.BYTES_NOTE}, e = 4; M σ: sigmoids, {R.SIGMA_NOTE}; bound: the "
+                  "tighter one (the largest least time)")  # fmt: skip
     mem = [k for k in gated if "step_peak_mb" in k.extra]
     if mem:
         m = mem[0]
@@ -229,9 +287,20 @@ def _print(result, plot: Path) -> None:
         for name, T in result.deer["crossover_T"].items():
             where = f"from T = {T}" if T else f"at no T measured (up to {max(k.T for k in deer)})"
             con.print(f"{name} beats the sequential loop on this CPU {where}.")
+    for problem in result.problems:
+        con.print(f"Measurement problem: {problem}")
     h = result.headline
     con.print("Headline:")
-    con.print(f"  rnn_fused_vs_nn_rnn          = {h['rnn_fused_vs_nn_rnn']:.2f}")
-    con.print(f"  rnn_fraction_of_peak_h256    = {h['rnn_fraction_of_peak_h256']:.2f}")
-    con.print(f"  mingru_fused_vs_nn_gru_t4096 = {h['mingru_fused_vs_nn_gru_t4096']:.2f}")
+    con.print(
+        f"  fused RNN: {h['rnn_fused_vs_nn_rnn']:.2f}× nn.RNN (the least at H = 64, 128; "
+        f"T = 50, 200); of the matmul peak: {_pct(h['rnn_fraction_of_peak_h64'])} at H = 64, "
+        f"{_pct(h['rnn_fraction_of_peak_h128'])} at H = 128 (the least over T), "
+        f"{_pct(h['rnn_fraction_of_peak_h256'])} at H = 256"
+    )
+    con.print(
+        f"  minGRU fused: {h['mingru_fused_vs_nn_gru_t4096']:.2f}× nn.GRU at T = 4096; "
+        f"{_pct(h['mingru_fused_fraction_of_bandwidth_bound_t4096'])} of the bandwidth "
+        f"bound, {_pct(h['mingru_fused_fraction_of_transcendental_bound_t4096'])} of the "
+        "transcendental bound"
+    )
     con.print(f"Plot: {user_text(plot, None)}")
