@@ -75,3 +75,13 @@ def test_long_lag_bounds():
     assert wh_contributions(p, cache, [0.0], long_lag=99).share_long == 0.0
     with pytest.raises(ValueError, match="long_lag"):
         wh_contributions(p, cache, [0.0], long_lag=-1)
+
+
+def test_lag_order_of_delta_and_h_prev():
+    rng = np.random.default_rng(5)
+    p = RNNParams.random(3, 1, 1, seed=2)
+    cache = forward(p, rng.normal(size=(7, 1)))
+    c = wh_contributions(p, cache, [0.0])
+    np.testing.assert_array_equal(c.h_prev, cache.h[:-1][::-1])  # h_{T−1}, …, h_0
+    for k in range(7):
+        np.testing.assert_array_equal(c.terms[k], np.outer(c.delta[k], c.h_prev[k]))

@@ -6,11 +6,14 @@
 Importing this package imports torch.
 """
 
+from rnnlab.forecast.ablation import AblationResult, FeatureMLP, run_ablation
 from rnnlab.forecast.base import Forecaster, WindowedForecaster
 from rnnlab.forecast.baselines import LinearAR, MovingAverage, Persistence
 from rnnlab.forecast.checkpoint import load_checkpoint, save_checkpoint
+from rnnlab.forecast.direction import DirectionResult, binomial_tail, run_direction
 from rnnlab.forecast.experiment import ForecastConfig, ForecastResult, run_forecast
 from rnnlab.forecast.inputs import as_series
+from rnnlab.forecast.lag import LagCheck, lag_check
 from rnnlab.forecast.metrics import Scores, score
 from rnnlab.forecast.models import DEFAULT_MODELS, make_forecaster, model_names
 from rnnlab.forecast.nets import MLPNet, NetConfig, RecurrentNet
@@ -24,10 +27,14 @@ from rnnlab.forecast.training import EpochReport, TrainConfig, TrainHistory, tra
 
 __all__ = [
     "DEFAULT_MODELS",
+    "AblationResult",
+    "DirectionResult",
     "EpochReport",
+    "FeatureMLP",
     "ForecastConfig",
     "ForecastResult",
     "Forecaster",
+    "LagCheck",
     "LinearAR",
     "MLPForecaster",
     "MLPNet",
@@ -42,9 +49,13 @@ __all__ = [
     "TrainHistory",
     "WindowedForecaster",
     "as_series",
+    "binomial_tail",
+    "lag_check",
     "load_checkpoint",
     "make_forecaster",
     "model_names",
+    "run_ablation",
+    "run_direction",
     "run_forecast",
     "save_checkpoint",
     "score",

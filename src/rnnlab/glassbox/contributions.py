@@ -41,20 +41,24 @@ class WhContributions:
     ----------
     terms : ndarray (T, H, H)   term k = δ_{T−k} · h_{T−k−1}ᵀ, k = 0 … T−1
     delta : ndarray (T, H)      δ_{T−k} = dL/da_{T−k}, in the same lag order
+    h_prev : ndarray (T, H)     h_{T−k−1}, in the same lag order
     total : ndarray (H, H)      Σ_k terms[k]
     bptt_wh : ndarray (H, H)    ∂L/∂Wh as :func:`bptt` returns it (equal to ``total``)
     long_lag : int              K
     share_long : float          Σ_{k≥K} ‖term_k‖ / Σ_k ‖term_k‖ (Frobenius norms; 0 if all 0)
     loss : float
+    wx_norm : float             ‖∂L/∂Wx‖ from the same pass, the yardstick for "tiny"
     """
 
     terms: np.ndarray
     delta: np.ndarray
+    h_prev: np.ndarray
     total: np.ndarray
     bptt_wh: np.ndarray
     long_lag: int
     share_long: float
     loss: float
+    wx_norm: float
 
     @property
     def norms(self) -> np.ndarray:
@@ -66,12 +70,15 @@ class WhContributions:
         T, K = len(self.terms), self.long_lag
         size = float(np.linalg.norm(self.total))
         short = float(np.linalg.norm(self.terms[: min(K, T)].sum(axis=0)))
-        return (
-            f"‖∂L/∂Wh‖ = {size:.3g}: the gradient of Wh is not tiny. The last {min(K, T)} "
-            f"steps (lags 0…{min(K, T) - 1}) give ‖{short:.3g}‖ of it; lags ≥ {K} give "
-            f"{100 * self.share_long:.2g}% of the terms' total size. What vanishes is the "
-            "long-range part: Wh is updated, but only by what happened in the last few steps, "
-            "so it cannot learn a dependency reaching further back."
+        tiny = size < 1e-3 * self.wx_norm
+        head = f"‖∂L/∂Wh‖ = {size:.3g} (‖∂L/∂Wx‖ = {self.wx_norm:.3g}): " + (
+            "the gradient of Wh is tiny too. " if tiny else "the gradient of Wh is not tiny. "
+        )
+        return head + (
+            f"The terms of lags 0 to {min(K, T) - 1} add up to {short:.3g} in norm, and lags "
+            f"≥ {K} hold {100 * self.share_long:.3g}% of the terms' total size. What vanishes "
+            "is the long-range part: Wh is updated, but only by what happened in the last few "
+            "steps, so it cannot learn a dependency that reaches further back."
         )
 
 
@@ -100,9 +107,11 @@ def wh_contributions(
     return WhContributions(
         terms=terms,
         delta=delta,
+        h_prev=h_prev,
         total=terms.sum(axis=0),
         bptt_wh=g.wh,
         long_lag=long_lag,
         share_long=share,
         loss=g.loss,
+        wx_norm=float(np.linalg.norm(g.wx)),
     )
