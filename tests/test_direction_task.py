@@ -101,3 +101,10 @@ def test_direction_table_fits_80_columns(monkeypatch, capsys):
     code, out, _ = render_at(monkeypatch, capsys, argv)
     assert code == 0
     assert_fits(out)
+
+
+def test_option_combinations_are_refused(cli, user_error):
+    user_error(cli("forecast", "--flat", "0.3"), "--flat", "--task direction")
+    user_error(
+        cli("forecast", "--ablation", "features", "--task", "direction"), "--ablation", "--task"
+    )

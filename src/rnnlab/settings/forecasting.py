@@ -141,6 +141,8 @@ class ForecastConfig:
                 raise ConfigError("nonlinearity", "set it in cell_options['rnn'] or here")
             options = {**self.cell_options, "rnn": {"nonlinearity": self.nonlinearity}}
             object.__setattr__(self, "cell_options", options)
+        if self.flat > 0 and self.task != "direction":
+            raise ConfigError("flat", "is the direction task's threshold; add {task} direction")
         if self.ablation is not None and self.task != "value":
             raise ConfigError("ablation", "runs on the value task; drop {task} direction")
         if self.val + self.test >= 0.9:
