@@ -149,6 +149,14 @@ def title_sentence(result) -> str | None:
         blew = [c for c in recurrent if st[c].plain.diverged]
         if blew and not st["transformer"].plain.diverged:
             said.append(f"it did not blow up under the setting that blew up {_list(blew)}")
+        elif st["transformer"].plain.diverged:
+            saved = not st["transformer"].clipped.diverged
+            said.append(
+                "it blew up too under plain SGD at lr 0.1 without clipping, though it has no "
+                "recurrent matrix to scale: attention is no cure for a too-large step ("
+                + ("clipping at 1 saved it" if saved else "not even clipping at 1 saved it")
+                + ")"
+            )
     copy = result.tasks.get("copy", {})
     if copy:
         tf = copy["transformer"].result.solved
