@@ -4,7 +4,8 @@ all in a real (headless) chromium.
 
 The browser tests need Debian's ``chromium`` and ``chromium-driver`` and the ``selenium``
 package (dev extras); without them they skip, saying so (``pytest -ra``). CI installs both.
-Set ``RNNLAB_SCREENSHOTS=DIR`` to keep the two screenshots (docs/img/explore_*.png).
+Set ``RNNLAB_SCREENSHOTS=DIR`` to keep the screenshots (docs/img/explore_*.png, and
+explore_model_lstm.png: a trained LSTM's page, whole).
 """
 
 from __future__ import annotations
@@ -410,7 +411,7 @@ def test_layout_fits_and_screenshot(driver, page, width):
 
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory):
-    """A tiny vanilla RNN (H=5) and a tiny LSTM trained on a made-up daily series."""
+    """Tiny one-layer rnn, lstm and gru (H=5) and a two-layer gru, trained on a made-up series."""
     from rnnlab.cli import main
 
     folder = tmp_path_factory.mktemp("models")
@@ -420,15 +421,118 @@ def checkpoints(tmp_path_factory):
     csv.write_text(
         "date,value\n" + "".join(f"{d},{v:.4f}\n" for d, v in zip(days, values, strict=True))
     )
-    for cell in ("rnn", "lstm"):
-        args = ["train", "--data", str(csv), "--window", "12", "--hidden", "5", "--epochs", "2"]
+    args = ["train", "--data", str(csv), "--window", "12", "--hidden", "5", "--epochs", "2"]
+    for cell in ("rnn", "lstm", "gru"):
         assert main([*args, "--cell", cell, "--out", str(folder / cell)]) == 0
+    stack = [
+        *args,
+        "--cell",
+        "gru",
+        "--layers",
+        "2",
+        "--epochs",
+        "1",
+        "--out",
+        str(folder / "gru2"),
+    ]
+    assert main(stack) == 0
     return folder
 
 
-def test_model_other_cells_are_refused_in_one_line(checkpoints, cli_here, user_error, tmp_path):
-    r = cli_here("explore", "--model", str(checkpoints / "lstm"), "--out", str(tmp_path / "m.html"))
-    user_error(r, "--model:", "'lstm' is not yet supported")
+def test_model_stacks_are_refused_in_one_line(checkpoints, cli_here, user_error, tmp_path):
+    r = cli_here("explore", "--model", str(checkpoints / "gru2"), "--out", str(tmp_path / "m.html"))
+    user_error(r, "--model:", "one layer", "rnn, lstm, gru", "this model has 2")
+    assert not (tmp_path / "m.html").exists()
+
+
+def reference_run(kind: str, cell, x: np.ndarray):
+    """torch's own nn.LSTM/nn.GRU with the checkpoint's weights copied in (float64), and the
+    gates by the equations of torch's documentation: (h (T, H), c (T, H) or None, gates)."""
+    import torch
+    from torch import nn
+
+    H = cell.hidden_size
+    net = (nn.LSTM if kind == "lstm" else nn.GRU)(1, H, batch_first=True).double()
+    with torch.no_grad():
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(net, f"{name}_l0").copy_(getattr(cell, name).double())
+    X = torch.as_tensor(x, dtype=torch.float64)[None]  # (1, T, 1)
+    with torch.no_grad():
+        out, final = net(X)
+    h = out[0].numpy()  # (T, H)
+    h_prev = np.vstack([np.zeros(H), h[:-1]])
+    W_ih, W_hh = net.weight_ih_l0.detach().numpy(), net.weight_hh_l0.detach().numpy()
+    b_ih, b_hh = net.bias_ih_l0.detach().numpy(), net.bias_hh_l0.detach().numpy()
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    gx, gh = x @ W_ih.T + b_ih, h_prev @ W_hh.T + b_hh  # (T, G·H)
+    part = lambda m, k: m[:, k * H : (k + 1) * H]  # noqa: E731
+    if kind == "lstm":  # i, f, g, o
+        i, f, g, o = (part(gx, k) + part(gh, k) for k in range(4))
+        gates = {"input": sig(i), "forget": sig(f), "candidate": np.tanh(g), "output": sig(o)}
+        c, c_t = [], np.zeros(H)
+        for t in range(len(x)):
+            c_t = gates["forget"][t] * c_t + gates["input"][t] * gates["candidate"][t]
+            c.append(c_t)
+        c = np.array(c)
+        assert np.allclose(c[-1], final[1][0, 0].numpy(), atol=1e-12)
+        return h, c, gates
+    r = sig(part(gx, 0) + part(gh, 0))  # r, z, n; n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+    z = sig(part(gx, 1) + part(gh, 1))
+    n = np.tanh(part(gx, 2) + r * part(gh, 2))
+    assert np.allclose(h, (1 - z) * n + z * h_prev, atol=1e-12)  # torch's z keeps the OLD state
+    return h, None, {"reset": r, "update": z, "candidate": n}
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_model_gates_are_torchs(checkpoints, kind):
+    """The embedded gates, states and reach-back are nn.LSTM/nn.GRU's own; the next value is the
+    forecaster's."""
+    import torch
+
+    from rnnlab.explore.model import model_data
+    from rnnlab.forecast.checkpoint import load_checkpoint
+
+    model, trace = model_data(checkpoints / kind)
+    f = load_checkpoint(checkpoints / kind)
+    cell = f.cells[0]
+    x = np.array(model["window"])[:, None]  # (T, 1)
+    T = len(x)
+    h, c, gates = reference_run(kind, cell, x)
+    assert list(trace["gates"]) == [g["name"] for g in model["gates"]] == list(gates)
+    for name, values in gates.items():
+        np.testing.assert_allclose(trace["gates"][name], values, atol=1e-6, rtol=0)
+    np.testing.assert_allclose([s["h"] for s in trace["steps"]], h, atol=1e-6, rtol=0)
+    np.testing.assert_allclose([s["h_prev"] for s in trace["steps"]][1:], h[:-1], atol=1e-6)
+    if c is not None:
+        np.testing.assert_allclose([s["c"] for s in trace["steps"]], c, atol=1e-6, rtol=0)
+    head = f.module_.head
+    y = h[-1] @ head.weight.detach().double().numpy()[0] + float(head.bias.detach()[0])
+    assert trace["prediction"][0] == pytest.approx(y, abs=1e-6)
+    assert trace["next_level"] == pytest.approx(float(f.predict(1).iloc[0]), rel=1e-5)
+    # the reach-back over the whole window, ‖∂h_T/∂h_1‖_F (c_1 held), by torch's autograd
+    W = {
+        k: getattr(cell, k).detach().double()
+        for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    }
+    X = torch.as_tensor(x, dtype=torch.float64)
+    c1 = torch.as_tensor(c[0]) if c is not None else None
+
+    def last(h1):
+        state = (h1, c1) if c1 is not None else h1
+        for t in range(1, T):
+            if c1 is not None:
+                state = torch.lstm_cell(X[t][None], (state[0][None], state[1][None]), *W.values())
+                state = (state[0][0], state[1][0])
+            else:
+                state = torch.gru_cell(X[t][None], state[None], *W.values())[0]
+        return state[0] if c1 is not None else state
+
+    J = torch.autograd.functional.jacobian(last, torch.as_tensor(h[0]))
+    assert trace["grad_norm"][T - 1] == pytest.approx(float(torch.linalg.norm(J)), rel=1e-5)
+    assert len(trace["grad_norm"]) == T
+    assert trace["grad_norm"][0] == pytest.approx(np.sqrt(5))  # ‖I‖_F, H = 5
+    assert ("cell_grad_norm" in trace) == (kind == "lstm")
+    assert len(trace["gate_path"]) == T
 
 
 @browser_test
@@ -452,6 +556,105 @@ def test_model_page(driver, checkpoints, cli_here, tmp_path):
         f"{RNNLAB_fmt(driver, got['next_level'])}" in driver.find_element("id", "prediction").text
     )
     no_console_errors(driver)
+
+
+@pytest.mark.parametrize("kind", ["mingru", "minlstm"])
+def test_minimal_cells_gates_are_their_coefficients(kind):
+    """minGRU/minLSTM (the paper's convention: z takes the NEW candidate): the named gates give
+    the cell's own a_t, b_t of h_t = a_t ⊙ h_{t−1} + b_t, and its step."""
+    import torch
+
+    from rnnlab.cells import make_cell
+    from rnnlab.explore.model import GATES, _state_from_gates, gate_values
+
+    torch.manual_seed(0)
+    cell = make_cell(kind, 1, 4).double()
+    x = np.random.default_rng(0).normal(size=(9, 1))
+    with torch.no_grad():
+        h, _ = cell.loop(torch.as_tensor(x)[None])
+        a, b = (v.numpy() for v in cell.coefficients(torch.as_tensor(x)))
+    h = np.vstack([np.zeros(4), h[0].numpy()])  # h_0 … h_T
+    gates = gate_values(cell, x, h[:-1])
+    assert list(gates) == [g[0] for g in GATES[kind]]
+    np.testing.assert_allclose(_state_from_gates(kind, gates, h[:-1], None), h[1:], atol=1e-12)
+    if kind == "mingru":
+        np.testing.assert_allclose(1 - gates["update"], a, atol=1e-12)
+        np.testing.assert_allclose(gates["update"] * gates["candidate"], b, atol=1e-12)
+    else:
+        f, i = gates["forget"], gates["input"]
+        np.testing.assert_allclose(f / (f + i), a, atol=1e-12)
+
+
+@browser_test
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_gated_model_page(driver, checkpoints, cli_here, tmp_path, kind):
+    """The page shows the embedded numbers as they are, the gate charts labelled, the reach-back,
+    and fits a 400 px screen."""
+    from rnnlab.explore.model import model_data
+
+    out = tmp_path / f"{kind}.html"
+    r = cli_here("explore", "--model", str(checkpoints / kind), "--out", str(out))
+    assert r.code == 0, r.err
+    assert out.stat().st_size < 120_000  # H = 5, 12 steps
+    got = load(driver, out)
+    model, python = model_data(checkpoints / kind)
+    close(got, python, "model")
+    names = [g["name"] for g in model["gates"]]
+    charts = [f"gate-{n}" for n in names] + (["cell-state"] if kind == "lstm" else [])
+    for chart in charts:
+        canvas = driver.find_element("id", chart)
+        assert canvas.tag_name == "canvas"
+        assert canvas.size["width"] > 0
+        assert canvas.get_attribute("aria-label").startswith("Heatmap of the ")
+        caption = driver.execute_script(
+            "return arguments[0].previousElementSibling.textContent", canvas
+        )
+        assert chart.removeprefix("gate-").replace("-", " ") in caption, caption
+    text = driver.find_element("id", "gates-text").text
+    assert "gates computed by rnnlab, shown here" in text.lower()
+    if kind == "gru":
+        assert "OLD state" in driver.find_element("id", "gate-charts").text
+    assert driver.find_element(
+        "id", "v-gate-forget-12" if kind == "lstm" else "v-gate-update-12"
+    ).text
+    assert RNNLAB_fmt(driver, got["next_level"]) in driver.find_element("id", "prediction").text
+    assert (
+        "‖∂h₁₂/∂h₁‖ = " + RNNLAB_fmt(driver, got["grad_norm"][11])
+        in driver.find_element("id", "backward-text").text
+    )
+    dots = driver.find_elements("css selector", "#gradients circle.dot")
+    assert len(dots) == 12
+    assert len(driver.find_elements("css selector", "#gradients rect.cdot")) == (
+        12 if kind == "lstm" else 0
+    )
+    # a query cannot change numbers computed by rnnlab: said, and the trace stays
+    again = load(driver, out, {"inputs": "1,2,3"})
+    assert again == got
+    assert "computed by rnnlab" in driver.find_element("id", "error").text
+    no_console_errors(driver)
+    viewport(driver, 400, 800)
+    try:
+        load(driver, out)
+        sizes = driver.execute_script("return [document.documentElement.scrollWidth, innerWidth]")
+        assert sizes[0] <= sizes[1], sizes
+        overflowing = driver.execute_script(
+            """return [...document.querySelectorAll('body *')]
+                 .filter(e => !e.closest('.scroller') && !e.closest('[hidden]'))
+                 .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)
+                 .map(e => e.tagName + '#' + e.id)"""
+        )
+        assert overflowing == []
+        no_console_errors(driver)
+        folder = os.environ.get("RNNLAB_SCREENSHOTS")
+        if folder and kind == "lstm":  # the whole page at 1280 px
+            viewport(driver, 1280, 800)
+            load(driver, out)
+            height = driver.execute_script("return document.documentElement.scrollHeight")
+            viewport(driver, 1280, height)
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            assert driver.save_screenshot(str(Path(folder) / "explore_model_lstm.png"))
+    finally:
+        viewport(driver, 1280, 800)
 
 
 def RNNLAB_fmt(driver, v) -> str:  # noqa: N802 (the page's RNNLAB.fmt)

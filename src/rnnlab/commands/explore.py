@@ -1,8 +1,8 @@
 """``rnnlab explore``: the unrolled RNN as one self-contained interactive HTML page.
 
 Without ``--model`` the page is the article's scalar RNN (no torch imported, written in well
-under a second); with ``--model DIR`` it embeds a trained vanilla RNN's weights and the last
-window of its data.
+under a second); with ``--model DIR`` it embeds a trained one-layer rnn, lstm, gru, mingru or
+minlstm: its weights, the last window of its data and (gated cells) its gates over that window.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Write one self-contained HTML page: the unrolled cell with every number, sliders "
             "for the weights, step-through-time, and the gradient through time on a log scale. "
             "The URL's query sets the state (?inputs=0.2,0.5&wx=1.8&wh=-0.5&...). With --model "
-            "DIR: a trained vanilla RNN's hidden states over its last window."
+            "DIR: a trained one-layer rnn, lstm, gru, mingru or minlstm over its last window: "
+            "its hidden states, its gates (computed by rnnlab) and its gradient reach-back."
         ),
     )
     add_options(p, ExploreConfig)

@@ -19,6 +19,9 @@
     activation: "tanh", scaleKind: "none", scaleA: 0, scaleB: 1, target: 0,
   };
   const model = JSON.parse($("model").textContent || "null");
+  // a gated cell's numbers are computed by rnnlab (torch) and embedded; the page shows them
+  const gated = Boolean(model) && model.cell !== "rnn";
+  const embedded = gated ? JSON.parse($("trace").textContent) : null;
   let state = { ...DEFAULTS };
   let live = 2; // the highlighted time step
   let timer = null;
@@ -62,7 +65,7 @@
     const s = { ...DEFAULTS };
     if (model) {
       s.inputs = model.window.slice();
-      s.activation = model.activation;
+      s.activation = model.activation || "tanh";
       s.scaleKind = model.scale.kind;
       [s.scaleA, s.scaleB] = model.scale.kind === "minmax" ? [model.scale.low, model.scale.high] : [model.scale.mean, model.scale.std];
     }
@@ -71,6 +74,10 @@
       if (!q.has(key)) return;
       try { fn(q.get(key)); } catch (e) { problems.push(e.message); }
     };
+    for (const key of gated ? ["inputs", "target"] : []) {
+      if (q.has(key)) problems.push(`${key}: this ${model.cell}'s numbers were computed by rnnlab for its own window; the page shows them as they are`);
+      q.delete(key);
+    }
     take("inputs", (v) => { s.inputs = parseList(v, "inputs"); });
     if (!model) {
       for (const [key] of WEIGHTS) take(key, (v) => { s[key] = parseNumber(v, key); });
@@ -121,6 +128,10 @@
   }
 
   function compute() {
+    if (gated) {
+      const h = [embedded.steps[0].h_prev, ...embedded.steps.map((st) => st.h)];
+      return { trace: embedded, cache: { h }, p: null };
+    }
     const p = params(state);
     const xs = state.inputs.map((x) => [x]);
     const h0 = model ? null : [state.h0];
@@ -168,6 +179,7 @@
     return node;
   }
 
+  const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
   const scalarOf = (v) => (Array.isArray(v) ? (v.length === 1 ? scalarOf(v[0]) : RNN.safeNorm(v.flat())) : v);
   const norm = (label) => (model && model.hidden > 1 ? `‖${label}‖` : label);
 
@@ -187,7 +199,11 @@
     // the shared weights: one band, tied to every copy
     el(svg, "rect", { class: "shared", x: 4, y: 4, width: width - 8, height: 30, rx: 6 });
     const band = el(svg, "text", { x: 12, y: 24, id: "shared-weights" });
-    if (model) {
+    if (gated) {
+      const G = model.weights.weight_hh ? `${model.gates.length * model.hidden}` : null;
+      const w = G ? `W_ih (${G}×1), W_hh (${G}×${model.hidden}), b_ih, b_hh` : `W (${model.gates.length * model.hidden}×1), b`;
+      el(band, "tspan", {}, `Shared by all ${T} copies: the checkpoint's ${w}, W_out, b_out. In each cell: the gates' mean over the ${model.hidden} units`);
+    } else if (model) {
       el(band, "tspan", {}, `Shared by all ${T} copies: the checkpoint's Wx (${model.hidden}×1), Wh (${model.hidden}×${model.hidden}), b, W_out, b_out`);
     } else {
       el(band, "tspan", { class: "label" }, `Shared by all ${T} copies:  `);
@@ -214,7 +230,17 @@
       el(g, "line", { class: "arrow", x1: x + BW / 2, y1: 110, x2: x + BW / 2, y2: 90 });
       // the cell
       el(g, "rect", { class: "box", x, y: 110, width: BW, height: 150, rx: 8 });
-      const rows = [
+      if (gated) {
+        const rows = model.gates.map((gt) => [`${gt.symbol}${sub(t)} ${gt.name.replace("candidate", "cand.")}`, mean(trace.gates[gt.name][t - 1]), "bb", `gate-${gt.name}`]);
+        if (st.c) rows.push([`‖c${sub(t)}‖ cell state`, RNN.safeNorm(st.c), "wh", "c"]);
+        rows.push([`‖h${sub(t)}‖`, RNN.safeNorm(st.h), "", "h"]);
+        rows.forEach(([label, value, cls, key], r) => {
+          const y = 132 + r * 21;
+          el(g, "text", { x: x + 8, y, class: `label ${cls}` }, label);
+          el(g, "text", { x: x + BW - 8, y, "text-anchor": "end", class: `num ${cls}`, id: `v-${key}-${t}` }, fmt(value));
+        });
+      }
+      const rows = gated ? [] : [
         [`${norm("Wx·x" + sub(t))}`, st.wx_x, "wx", "wxx"],
         [`${norm("Wh·h" + sub(t - 1))}`, st.wh_h, "wh", "whh"],
         [`${norm("a" + sub(t))} = sum + b`, st.pre_activation, "bb", "a"],
@@ -245,7 +271,12 @@
     $("step-label").textContent = `t = ${live} of ${T}`;
     const st = trace.steps[live - 1];
     let text;
-    if (model) {
+    if (gated) {
+      const gates = model.gates.map((gt) => `${gt.name} ${gt.symbol} = ${fmt(mean(trace.gates[gt.name][live - 1]))}`).join(", ");
+      text = `Step ${live}: the ${model.cell} reads x${sub(live)} = ${fmt(scalarOf(st.x))} and the ${model.hidden} numbers of h${sub(live - 1)}; `
+        + `its gates, averaged over the units: ${gates}; `
+        + `${st.c ? `‖c${sub(live)}‖ = ${fmt(RNN.safeNorm(st.c))}, ` : ""}‖h${sub(live)}‖ = ${fmt(RNN.safeNorm(st.h))}, y${sub(live)} = ${fmt(scalarOf(st.y))}.`;
+    } else if (model) {
       text = `Step ${live}: the cell reads x${sub(live)} = ${fmt(scalarOf(st.x))} and the ${model.hidden} numbers of h${sub(live - 1)}; `
         + `‖h${sub(live)}‖ = ${fmt(scalarOf(st.h))}, y${sub(live)} = ${fmt(scalarOf(st.y))}.`;
     } else {
@@ -285,11 +316,12 @@
     const svg = $("gradients");
     const keep = svg.querySelector("title");
     svg.replaceChildren(keep);
-    const g = trace.grad_norm, wh = trace.wh_grad_by_lag, T = g.length;
-    const sigma = RNN.sigmaMax(p.wh);
-    const theory = g.map((_, k) => sigma ** k);
+    const g = trace.grad_norm, wh = gated ? [] : trace.wh_grad_by_lag, T = g.length;
+    const cg = (gated && trace.cell_grad_norm) || [];
+    const sigma = gated ? NaN : RNN.sigmaMax(p.wh);
+    const theory = gated ? trace.gate_path || [] : g.map((_, k) => sigma ** k);
     const W = 640, H = 300, L = 62, R = 12, TOP = 12, B = 40;
-    const positive = [...g, ...theory, ...wh].filter((v) => v > 0 && Number.isFinite(v));
+    const positive = [...g, ...theory, ...wh, ...cg].filter((v) => v > 0 && Number.isFinite(v));
     let lo = positive.length ? Math.floor(Math.log10(Math.min(...positive))) : -1;
     let hi = positive.length ? Math.ceil(Math.log10(Math.max(...positive))) : 1;
     lo = Math.max(lo, -320); hi = Math.min(hi, 310);
@@ -317,9 +349,13 @@
     });
     const pts = theory.map((v, k) => (v > 0 && Number.isFinite(v) ? `${X(k)},${Math.min(Math.max(Y(v), TOP - 4), H - B + 4)}` : null)).filter(Boolean);
     if (pts.length > 1) el(svg, "polyline", { class: "theory", points: pts.join(" ") });
+    cg.forEach((v, k) => {
+      if (v > 0 && Number.isFinite(v)) el(svg, "rect", { class: "cdot", x: X(k) - 3, y: Y(v) - 3, width: 6, height: 6 });
+    });
     g.forEach((v, k) => {
       if (v > 0 && Number.isFinite(v)) el(svg, "circle", { class: "dot", cx: X(k), cy: Y(v), r: 3.5 });
     });
+    if (gated) { gatedGradientText(trace, g, cg, theory); return; }
     const far = T - 1, name = model ? "σ_max(Wh)" : "|Wh|";
     $("theory-name").textContent = model ? "σ_max(Wh)ᵏ" : "|Wh|ᵏ";
     let text = `Backpropagation multiplies by Wh once per step it walks back. `
@@ -336,26 +372,94 @@
     $("backward-text").textContent = text;
   }
 
+  function gatedGradientText(trace, g, cg, path) {
+    const T = g.length, far = T - 1;
+    $("theory-name").textContent = "max over units of ∏ gate";
+    $("theory-tail").textContent = ", the gate's direct path";
+    let text = `Backpropagation through the ${model.cell} multiplies by one step Jacobian ∂hₜ/∂hₜ₋₁ per step it walks back, `
+      + `and the gates set each one. Over ${far} step${far === 1 ? "" : "s"}, ‖∂h${sub(T)}/∂h${sub(1)}‖ = ${fmt(g[far])}`;
+    if (cg.length) text += `; through the cell state (squares), ‖∂c${sub(T)}/∂c${sub(1)}‖ = ${fmt(cg[far])}`;
+    text += ". ";
+    if (path.length) text += `The dashed line is the ${model.path_gate}; over ${far} steps it is ${fmt(path[far])}. `;
+    if (far > 0) {
+      text += g[far] < 1e-3 ? "The gradient vanishes over this window. "
+        : g[far] > 1e3 ? "The gradient explodes over this window. "
+        : "Over this window the gradient neither vanishes nor explodes. ";
+    }
+    $("backward-text").textContent = `${text}Measured by rnnlab (torch autograd through the cell's own step, float64), shown here.`;
+  }
+
   // ---------------------------------------------------------------- the model's hidden states
-  function drawHeatmap({ cache }) {
-    const canvas = $("heatmap");
-    const T = cache.h.length - 1, H = cache.h[0].length;
-    const cw = Math.max(8, Math.floor(720 / T)), ch = Math.max(2, Math.min(14, Math.floor(320 / H)));
+  // a heatmap of rows[t][j] (columns t, rows j): "signed" blue −m … red +m, "unit" white 0 … teal 1,
+  // "positive" white 0 … teal m; returns m
+  function paint(canvas, rows, kind, cw, ch) {
+    const T = rows.length, H = rows[0].length;
     canvas.width = T * cw;
     canvas.height = H * ch;
     const ctx = canvas.getContext("2d");
-    let m = 0;
-    for (let t = 1; t <= T; t++) for (const v of cache.h[t]) m = Math.max(m, Math.abs(v));
-    m = m || 1;
-    for (let t = 1; t <= T; t++) {
-      cache.h[t].forEach((v, j) => {
-        const u = Math.max(-1, Math.min(1, v / m));
-        const r = u < 0 ? Math.round(255 * (1 + u)) : 255, b = u > 0 ? Math.round(255 * (1 - u)) : 255;
-        const gg = Math.round(255 * (1 - Math.abs(u)));
-        ctx.fillStyle = `rgb(${u > 0 ? 255 : r},${gg},${u < 0 ? 255 : b})`;
-        ctx.fillRect((t - 1) * cw, j * ch, cw, ch);
-      });
+    let m = 1;
+    if (kind !== "unit") {
+      m = 0;
+      for (const row of rows) for (const v of row) m = Math.max(m, Math.abs(v));
+      m = m || 1;
     }
+    rows.forEach((row, t) => {
+      row.forEach((v, j) => {
+        const u = Math.max(-1, Math.min(1, v / m));
+        if (kind === "signed") {
+          const r = u < 0 ? Math.round(255 * (1 + u)) : 255, b = u > 0 ? Math.round(255 * (1 - u)) : 255;
+          const gg = Math.round(255 * (1 - Math.abs(u)));
+          ctx.fillStyle = `rgb(${u > 0 ? 255 : r},${gg},${u < 0 ? 255 : b})`;
+        } else {
+          const w = Math.max(0, u);
+          ctx.fillStyle = `rgb(${Math.round(255 - 244 * w)},${Math.round(255 - 162 * w)},${Math.round(255 - 140 * w)})`;
+        }
+        ctx.fillRect(t * cw, j * ch, cw, ch);
+      });
+    });
+    return m;
+  }
+
+  function drawGates(trace) {
+    const box = $("gate-charts");
+    if (box.childElementCount) return; // the embedded numbers never change
+    const T = trace.steps.length, H = model.hidden, cw = 6;
+    const ch = Math.max(2, Math.min(12, Math.round((T * cw) / (2.5 * H))));
+    const charts = model.gates.map((gt) => ({
+      id: `gate-${gt.name}`, rows: trace.gates[gt.name], kind: gt.squash === "σ" ? "unit" : gt.squash === "tanh" ? "signed" : "positive",
+      title: `${gt.name}${gt.name === "candidate" ? "" : " gate"} ${gt.symbol}ₜ = ${gt.squash}(…)`, what: gt.what,
+    }));
+    if (trace.steps[0].c) {
+      charts.push({ id: "cell-state", rows: trace.steps.map((st) => st.c), kind: "signed", title: "cell state cₜ", what: "the LSTM's memory, f⊙c + i⊙g" });
+    }
+    for (const c of charts) {
+      const fig = document.createElement("figure");
+      fig.className = "chart";
+      const cap = document.createElement("figcaption");
+      const canvas = document.createElement("canvas");
+      canvas.id = c.id;
+      canvas.setAttribute("role", "img");
+      fig.append(cap, canvas);
+      box.appendChild(fig);
+      const m = paint(canvas, c.rows, c.kind, cw, ch);
+      const scale = c.kind === "unit" ? "white 0 → teal 1" : c.kind === "signed" ? `blue −${fmt(m)} → red +${fmt(m)}` : `white 0 → teal ${fmt(m)}`;
+      cap.innerHTML = "<b></b>: <span></span> <span class=\"small\"></span>";
+      cap.children[0].textContent = c.title;
+      cap.children[1].textContent = `${c.what}.`;
+      cap.children[2].textContent = `(${scale})`;
+      canvas.setAttribute("aria-label", `Heatmap of the ${c.title}: ${H} units (rows) over ${T} steps (columns), ${scale}`);
+    }
+    $("gates-text").textContent = `${model.equation}. Each chart: the ${H} units (rows) over the window's ${T} steps (columns). `
+      + "Gates computed by rnnlab, shown here: rnnlab runs the model itself (torch, float64) over this window "
+      + "and embeds the values; the page does not recompute them.";
+  }
+
+  function drawHeatmap({ cache, trace }) {
+    const canvas = $("heatmap");
+    const T = cache.h.length - 1, H = cache.h[0].length;
+    const cw = Math.max(8, Math.floor(720 / T)), ch = Math.max(2, Math.min(14, Math.floor(320 / H)));
+    const m = paint(canvas, cache.h.slice(1), "signed", cw, ch);
+    if (gated) drawGates(trace);
     $("model-text").textContent = `${model.name}: ${model.hidden} hidden units (rows) over the last ${T} steps (columns), `
       + `red for positive, blue for negative (±${fmt(m)}). Its inputs are the window's ${model.scale.kind} scaled `
       + `${model.target === "level" ? "values" : model.target === "diff" ? "changes" : "log-returns"} of ${model.column}.`;
@@ -481,6 +585,13 @@
       document.querySelectorAll(".presets, #weights").forEach((n) => { n.hidden = true; });
       for (const id of ["activation", "scale-kind", "scale-a", "scale-b"]) $(id).disabled = true;
       $("model-view").hidden = false;
+      if (gated) {
+        $("activation").parentElement.hidden = true;
+        for (const id of ["inputs", "target"]) $(id).disabled = true;
+        $("gate-view").hidden = false;
+        for (const id of ["legend-wh"]) $(id).hidden = true;
+        $("legend-cell").hidden = model.cell !== "lstm";
+      }
       $("lede").textContent = `A trained ${model.cell} (H = ${model.hidden}): its weights, `
         + `and the last ${model.window.length} points of ${model.series} as its input window.`;
     } else {
