@@ -85,13 +85,16 @@ def test_the_aggressive_setting_blows_up_the_tanh_rnn_and_clipping_holds_it(quic
     assert d["stability"]["transformer"]["init"] == "its own (no W_hh)"
 
 
-def test_tables_fit_80_columns(quick, monkeypatch, capsys):
+def test_tables_fit_80_columns_and_the_plot(quick, monkeypatch, capsys, tmp_path):
     import rnnlab.compare as lib
 
     d, result = quick
     monkeypatch.setattr(lib, "run_compare", lambda config, progress=None: result)
-    code, out, _ = render_at(monkeypatch, capsys, ["compare", "--quick"])
+    png = tmp_path / "compare.png"
+    code, out, _ = render_at(monkeypatch, capsys, ["compare", "--quick", "--plot", str(png)])
     assert code == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"Plot: {png}" in " ".join(out.split())
     whole = ["1. Speed", "2. Reach-back", "3. Stability", "4. What it buys", "Verdict"]
     assert_fits(out, 80, whole=[*whole, *CELLS, "persistence"])
     assert f"{d['reach']['rnn']['init_rate']:.2f}" in out

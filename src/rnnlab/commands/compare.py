@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import argparse
 
-from rnnlab.commands.common import add_json_option, make_console, print_json, threads
+from rnnlab.commands.common import (
+    add_json_option,
+    make_console,
+    output_file,
+    print_json,
+    threads,
+    user_text,
+)
 from rnnlab.config import add_options, add_quick_option, from_args
 from rnnlab.settings.compare import CompareConfig
 
@@ -39,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Measure the four parts, then print the tables and the verdict (or JSON)."""
     config = from_args(CompareConfig, args, quick=args.quick)
+    if config.plot is not None:
+        output_file(config.plot, "--plot")
     err = make_console(stderr=True)
 
     from rnnlab.commands.data_options import set_threads
@@ -47,10 +56,19 @@ def run(args: argparse.Namespace) -> int:
     set_threads(args)
     say = (lambda text: err.print(f"[dim]{text}[/]")) if err.is_terminal else None
     result = run_compare(config, say)
+    d = result.to_dict()
+    if config.plot is not None:
+        from rnnlab.atomic import write_errors
+        from rnnlab.compare.plot import plot_compare
+
+        with write_errors("--plot", "the comparison plot", config.plot):
+            plot_compare(d, config.plot)
     if args.json:
-        print_json(result.to_dict())
+        print_json(d)
         return 0
-    _print(result.to_dict())
+    _print(d)
+    if config.plot is not None:
+        make_console().print(f"Plot: {user_text(config.plot, None)}")
     return 0
 
 

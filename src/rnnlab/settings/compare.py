@@ -7,6 +7,7 @@ stability without clipping, and what the cells achieve (adding, copy, the stock 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from rnnlab.config import check_fields, option
 from rnnlab.settings.cells import known_cells
@@ -23,9 +24,9 @@ class CompareConfig:
     )
     hidden: int = option(32, "hidden units H (d_model for the transformer)", low=1, high=512)
     # 1. speed
-    min_length: int = option(64, "speed: the shortest T", low=2, high=2**16, metavar="T")
+    min_length: int = option(64, "speed: the shortest T", low=2, high=16_384, metavar="T")
     max_length: int = option(
-        4096, "speed: the longest T (T doubles from --min-length)", low=2, high=2**16, metavar="T"
+        4096, "speed: the longest T (T doubles from --min-length)", low=2, high=16_384, metavar="T"
     )
     batch: int = option(8, "speed: sequences per training step", low=1, high=4096, metavar="B")
     repeats: int = option(3, "speed: timed rounds per T (medians, interleaved)", low=1, high=100)
@@ -53,6 +54,9 @@ class CompareConfig:
         None, "forecast: keep the last N points of the series", low=50, off=0, metavar="N"
     )
     seed: int = option(0, "every random draw", low=0, high=2**32 - 1)
+    plot: Path | None = option(
+        None, "write speed against T and reach-back by lag to this PNG", metavar="FILE.png"
+    )
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -80,4 +84,6 @@ class CompareConfig:
 
     def to_dict(self) -> dict:
         """JSON-able."""
-        return asdict(self)
+        d = asdict(self)
+        d["plot"] = None if self.plot is None else str(self.plot)
+        return d
