@@ -24,7 +24,8 @@ def _list(names: list[str]) -> str:
 
 
 def _ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.3g} ms"
+    """``0.67 ms``, ``231 ms``, ``13.1 s``."""
+    return f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
 
 
 def speed_sentence(result) -> str:
