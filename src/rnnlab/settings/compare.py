@@ -22,7 +22,9 @@ class CompareConfig:
     cells: tuple[str, ...] = option(
         DEFAULT_CELLS, "comma-separated cells", choices=known_cells, flag="--cells", metavar="NAMES"
     )
-    hidden: int = option(32, "hidden units H (d_model for the transformer)", low=1, high=512)
+    hidden: int = option(
+        32, "hidden units H (d_model for the transformer)", low=1, high=512, metavar="H"
+    )
     # 1. speed
     min_length: int = option(64, "speed: the shortest T", low=2, high=16_384, metavar="T")
     max_length: int = option(
@@ -31,25 +33,42 @@ class CompareConfig:
     batch: int = option(8, "speed: sequences per training step", low=1, high=4096, metavar="B")
     repeats: int = option(3, "speed: timed rounds per T (medians, interleaved)", low=1, high=100)
     # 2. reach-back
-    reach_length: int = option(100, "reach-back: T of the probe sequences", low=2, high=4096)
+    reach_length: int = option(
+        100, "reach-back: T of the probe sequences", low=2, high=4096, metavar="T"
+    )
     reach_steps: int = option(
         300, "reach-back: Adam steps on the adding problem before the second look (0 = none)",
-        low=0, high=10**6,
+        low=0, high=10**6, metavar="N",
     )  # fmt: skip
     # 3. stability
     explode_steps: int = option(
-        300, "stability: SGD steps (lr 0.1, σ_max(W_hh) = 1.5) per run", low=1, high=10**6
+        300,
+        "stability: SGD steps (lr 0.1, σ_max(W_hh) = 1.5) per run",
+        low=1,
+        high=10**6,
+        metavar="N",
     )
     explode_hidden: int = option(
-        32, "stability: hidden units (the exploding demo's size, for every cell)", low=1, high=512
+        32,
+        "stability: hidden units (the exploding demo's size, for every cell)",
+        low=1,
+        high=512,
+        metavar="H",
     )
     # 4. what it buys
-    task_length: int = option(200, "adding and copy: the delay T", low=2, high=10_000)
-    task_steps: int = option(5000, "adding and copy: most steps per cell", low=1, high=10**7)
-    task_budget: float = option(
-        25.0, "adding and copy: most seconds per cell and task", low=0, above=True, high=10**6
+    task_length: int = option(200, "adding and copy: the delay T", low=2, high=10_000, metavar="T")
+    task_steps: int = option(
+        5000, "adding and copy: most steps per cell", low=1, high=10**7, metavar="N"
     )
-    epochs: int = option(30, "forecast: most epochs per model", low=1, high=10_000)
+    task_budget: float = option(
+        25.0,
+        "adding and copy: most seconds per cell and task",
+        low=0,
+        above=True,
+        high=10**6,
+        metavar="SECONDS",
+    )
+    epochs: int = option(30, "forecast: most epochs per model", low=1, high=10_000, metavar="N")
     tail: int | None = option(
         None, "forecast: keep the last N points of the series", low=50, off=0, metavar="N"
     )
