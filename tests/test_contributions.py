@@ -4,6 +4,7 @@ from lags ≥ K, and the command."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -85,3 +86,47 @@ def test_lag_order_of_delta_and_h_prev():
     np.testing.assert_array_equal(c.h_prev, cache.h[:-1][::-1])  # h_{T−1}, …, h_0
     for k in range(7):
         np.testing.assert_array_equal(c.terms[k], np.outer(c.delta[k], c.h_prev[k]))
+
+
+def test_cli_scalar_json(cli_here):
+    r = cli_here("gradients", "--wh", "0.5", "--contributions", "--no-plot", "--json")
+    assert r.code == 0, r.err
+    c = json.loads(r.out)["contributions"]
+    assert len(c["terms"]) == 50
+    assert sum(c["terms"]) == pytest.approx(c["sum"], abs=1e-15)
+    assert c["max_difference"] <= 1e-12
+    assert c["sum"] == pytest.approx(c["autograd"], abs=1e-12)
+    for k in range(50):  # term k = δ_(T−k)·h_(T−k−1)
+        assert c["terms"][k] == pytest.approx(c["delta"][k] * c["h_prev"][k], rel=1e-12, abs=0)
+    assert c["share_long"] < 1e-6
+    assert c["long_lag"] == 10
+    assert "not tiny" in c["verdict"]
+
+
+def test_cli_matrix_sum_is_autograd(cli_here):
+    argv = ["gradients", "--contributions", "--hidden", "6", "--long-lag", "3", "--no-plot"]
+    r = cli_here(*argv, "--json")
+    assert r.code == 0, r.err
+    c = json.loads(r.out)["contributions"]
+    np.testing.assert_allclose(np.sum(c["terms"], axis=0), c["sum"], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(c["sum"], c["autograd"], rtol=0, atol=1e-12)
+    norms = np.array(c["term_norms"])
+    assert c["share_long"] == pytest.approx(norms[3:].sum() / norms.sum(), rel=1e-12)
+
+
+def test_cli_refusals(cli, user_error):
+    user_error(cli("gradients", "--cell", "lstm", "--contributions"), "--contributions", "lstm")
+    user_error(
+        cli("gradients", "--wh", "0.5", "--contributions", "--input", "zero"),
+        "--contributions",
+        "--input",
+    )
+
+
+def test_contributions_fit_80_columns(monkeypatch, capsys):
+    from test_terminal_width import assert_fits, render_at
+
+    argv = ["gradients", "--wh", "0.5", "--contributions", "--no-plot"]
+    code, out, _ = render_at(monkeypatch, capsys, argv)
+    assert code == 0
+    assert_fits(out)

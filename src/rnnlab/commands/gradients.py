@@ -71,18 +71,27 @@ def run(args: argparse.Namespace) -> int:
     else:
         probe = random_probe(config.probe_config())
     flow = gradient_flow(probe.cell, probe.x, probe.head)
+    parts = None
+    if config.contributions:
+        from rnnlab.diagnostics.contributions import wh_contributions_of
+
+        parts = wh_contributions_of(probe.cell, probe.x, probe.head, config.long_lag)
     console = None if args.json else make_console()
     if not config.train:  # the plot first: a failed write leaves stdout empty
         plot = _plot(plot_path, flow, probe, None)
         if console is not None:
             _print(console, probe, flow)
+            if parts is not None:
+                _print_contributions(console, parts)
             if plot is not None:
                 console.print(f"Plot: {user_text(plot, None)}")
         else:
-            print_json(to_json(probe, flow, None, plot))
+            print_json(to_json(probe, flow, None, plot, parts))
         return 0
     if console is not None:  # the measurement while the training runs: said before it starts
         _print(console, probe, flow)
+        if parts is not None:
+            _print_contributions(console, parts)
     explode = config.explode_config()
     if console is not None:
         console.print(
@@ -95,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         _print_training(console, training)
     plot = _plot(plot_path, flow, probe, training[1:3])
     if console is None:
-        print_json(to_json(probe, flow, training, plot))
+        print_json(to_json(probe, flow, training, plot, parts))
     elif plot is not None:
         console.print(f"Plot: {user_text(plot, None)}")
     return 0
@@ -156,8 +165,34 @@ def _run_json(r) -> dict:
     }
 
 
-def to_json(probe, flow, training, plot) -> dict:
-    """The ``--json`` object."""
+def contributions_json(parts) -> dict:
+    """``--contributions`` in the JSON: the terms by lag (numbers for the scalar RNN, nested
+    lists for matrices), their norms, the sum, autograd's, the long-range share, the verdict."""
+    c = parts.split
+    H = c.total.shape[0]
+
+    def out(v):
+        return float(np.ravel(v)[0]) if H == 1 else np.asarray(v).tolist()
+
+    return {
+        "loss": "unit error on the last output: dL/dy_T = 1",
+        "lags": list(range(len(c.terms))),
+        "terms": [out(t) for t in c.terms],
+        "delta": [out(d) for d in c.delta],
+        "h_prev": [out(h) for h in c.h_prev],
+        "term_norms": c.norms.tolist(),
+        "sum": out(c.total),
+        "autograd": out(parts.autograd),
+        "max_difference": parts.max_difference,
+        "long_lag": c.long_lag,
+        "share_long": c.share_long,
+        "wx_grad_norm": c.wx_norm,
+        "verdict": c.verdict(),
+    }
+
+
+def to_json(probe, flow, training, plot, contributions=None) -> dict:
+    """The ``--json`` object (``contributions``: the --contributions split, or None)."""
     gate = flow.gate
     T = flow.steps
     out = {
@@ -190,6 +225,7 @@ def to_json(probe, flow, training, plot) -> dict:
         },
         "plot": None if plot is None else str(plot),
         "training": None,
+        "contributions": None if contributions is None else contributions_json(contributions),
     }
     if training is not None:
         config, plain, clipped, baseline, sigmas = training
@@ -331,3 +367,47 @@ def _print_training(console, training) -> None:
             )
         console.print(f"  {label:<12} {what}")
         console.print(f"  {'':<12} {r.clipping.describe()}")
+
+
+def _print_contributions(console, parts) -> None:
+    """∂L/∂Wh term by term (values for the scalar RNN, norms for matrices), the sum against
+    autograd, the long-range share and the verdict."""
+    c = parts.split
+    T, H = len(c.terms), c.total.shape[0]
+    console.print(
+        "[bold]∂L/∂Wh by lag[/] (a unit error on the last output, dL/dŷ_T = 1): "
+        "∂L/∂Wh = Σ_k δ_(T−k)·h_(T−k−1), δ_t = dL/da_t"
+    )
+    shown = _lag_rows(T)
+    norms = c.norms
+    whole = norms.sum()
+    after = np.cumsum(norms[::-1])[::-1]  # Σ_{j≥k} ‖term_j‖
+    if H == 1:
+        delta = [fmt(c.delta[k, 0], 4) for k in shown]
+        hp = [fmt(c.h_prev[k, 0], 4) for k in shown]
+        term = [fmt(c.terms[k, 0, 0], 4) for k in shown]
+        names = ("δ_t", "h_(t−1)", "term k")
+    else:
+        delta = [fmt(np.linalg.norm(c.delta[k]), 4) for k in shown]
+        hp = []
+        term = [fmt(norms[k], 4) for k in shown]
+        names = ("‖δ_t‖", "", "‖term k‖")
+    cols = [("lag k", [str(k) for k in shown]), ("t", [str(T - k) for k in shown])]
+    cols += [(names[0], delta)] + ([(names[1], hp)] if H == 1 else []) + [(names[2], term)]
+    cols.append(("share ≥ k", [f"{after[k] / whole:.3g}" if whole else "—" for k in shown]))
+    console.print(_table(cols, [norms[k] for k in shown], console.width))
+    total = fmt(c.total[0, 0], 6) if H == 1 else f"‖·‖ = {fmt(np.linalg.norm(c.total), 6)}"
+    auto = (
+        fmt(parts.autograd[0, 0], 6)
+        if H == 1
+        else f"‖·‖ = {fmt(np.linalg.norm(parts.autograd), 6)}"
+    )
+    console.print(
+        f"Sum of the {T} terms: {total}; torch autograd through the cell's step (float64): "
+        f"{auto}; largest difference {parts.max_difference:.2g}."
+    )
+    console.print(
+        f"Lags ≥ {c.long_lag} (--long-lag): {100 * c.share_long:.3g}% of the terms' total size "
+        "(share ≥ k: Σ_(j≥k) ‖term j‖ / Σ_j ‖term j‖)."
+    )
+    console.print(f"[bold]Verdict (contributions)[/]: {c.verdict()}")

@@ -144,7 +144,8 @@ class GradientsConfig:
         None,
         "x_t = 0, x_t ~ N(0, 1), or (with --model) the checkpoint's last window",
         choices=INPUTS,
-        default_text="zero with --wh, data with --model, noise otherwise",
+        default_text="zero with --wh (noise with --contributions), data with --model, noise "
+        "otherwise",
     )
     model: Path | None = option(None, "a checkpoint from rnnlab train", metavar="DIR")
     out: Path = option(Path("out/gradients"), "the folder the plot goes to", metavar="DIR")
@@ -156,10 +157,36 @@ class GradientsConfig:
         False, "also train this network on the adding problem twice, without and with clipping"
     )
     practice: ExplodeConfig = option(factory=ExplodeConfig, cli=False)
+    contributions: bool = option(
+        False,
+        "split ∂L/∂Wh into its term per lag, δ_(T−k)·h_(T−k−1), with their sum checked "
+        "against autograd and the share of lags ≥ --long-lag (the tanh rnn: --wh or --cell rnn)",
+    )
+    long_lag: int = option(
+        10,
+        "with --contributions: lags from K on count as long-range",
+        low=0,
+        high=10_000,
+        metavar="K",
+    )
 
     def __post_init__(self) -> None:
         check_fields(self)
         p, default = self.probe, ProbeConfig()
+        if self.contributions:
+            if self.model is not None:
+                raise ConfigError("contributions", "measures a fresh network; not with {model}")
+            if p.wh is None and p.cell != "rnn":
+                raise ConfigError(
+                    "contributions", f"is for the tanh rnn ({{wh}} or the cell rnn), not {p.cell}"
+                )
+            if self.nonlinearity == "relu":
+                raise ConfigError("contributions", "is for the tanh rnn; drop {nonlinearity} relu")
+            if self.input == "zero":
+                raise ConfigError(
+                    "contributions",
+                    "with x_t = 0 and h_0 = 0 every h_t is 0, so every term is 0; drop {input}",
+                )
         if self.model is not None:
             for f in fields(ProbeConfig):
                 if f.name in ("seed", "input"):
@@ -185,7 +212,9 @@ class GradientsConfig:
             return self.input
         if self.model is not None:
             return "data"
-        return "zero" if self.probe.wh is not None else "noise"
+        if self.probe.wh is not None and not self.contributions:
+            return "zero"
+        return "noise"
 
     @property
     def plot_path(self) -> Path | None:
