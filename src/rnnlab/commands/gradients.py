@@ -165,32 +165,6 @@ def _run_json(r) -> dict:
     }
 
 
-def contributions_json(parts) -> dict:
-    """``--contributions`` in the JSON: the terms by lag (numbers for the scalar RNN, nested
-    lists for matrices), their norms, the sum, autograd's, the long-range share, the verdict."""
-    c = parts.split
-    H = c.total.shape[0]
-
-    def out(v):
-        return float(np.ravel(v)[0]) if H == 1 else np.asarray(v).tolist()
-
-    return {
-        "loss": "unit error on the last output: dL/dy_T = 1",
-        "lags": list(range(len(c.terms))),
-        "terms": [out(t) for t in c.terms],
-        "delta": [out(d) for d in c.delta],
-        "h_prev": [out(h) for h in c.h_prev],
-        "term_norms": c.norms.tolist(),
-        "sum": out(c.total),
-        "autograd": out(parts.autograd),
-        "max_difference": parts.max_difference,
-        "long_lag": c.long_lag,
-        "share_long": c.share_long,
-        "wx_grad_norm": c.wx_norm,
-        "verdict": c.verdict(),
-    }
-
-
 def to_json(probe, flow, training, plot, contributions=None) -> dict:
     """The ``--json`` object (``contributions``: the --contributions split, or None)."""
     gate = flow.gate
@@ -225,7 +199,7 @@ def to_json(probe, flow, training, plot, contributions=None) -> dict:
         },
         "plot": None if plot is None else str(plot),
         "training": None,
-        "contributions": None if contributions is None else contributions_json(contributions),
+        "contributions": None if contributions is None else contributions.to_dict(),
     }
     if training is not None:
         config, plain, clipped, baseline, sigmas = training

@@ -28,6 +28,32 @@ class CheckedContributions:
         """max |Σ_k term_k − autograd| over the entries of Wh."""
         return float(np.max(np.abs(self.split.total - self.autograd)))
 
+    def to_dict(self) -> dict:
+        """JSON-able, by lag k = 0 … T−1: the terms, δ and h_(T−k−1) (numbers for the scalar
+        RNN, nested lists for matrices), the norms, the sum, autograd's, the long-range share
+        and the verdict."""
+        c = self.split
+        H = c.total.shape[0]
+
+        def out(v):
+            return float(np.ravel(v)[0]) if H == 1 else np.asarray(v).tolist()
+
+        return {
+            "loss": "unit error on the last output: dL/dy_T = 1",
+            "lags": list(range(len(c.terms))),
+            "terms": [out(t) for t in c.terms],
+            "delta": [out(d) for d in c.delta],
+            "h_prev": [out(h) for h in c.h_prev],
+            "term_norms": c.norms.tolist(),
+            "sum": out(c.total),
+            "autograd": out(self.autograd),
+            "max_difference": self.max_difference,
+            "long_lag": c.long_lag,
+            "share_long": c.share_long,
+            "wx_grad_norm": c.wx_norm,
+            "verdict": c.verdict(),
+        }
+
 
 def glassbox_params(cell, head: np.ndarray) -> RNNParams:
     """The vanilla cell's Wx, Wh, b (the glass box's names) and the head ŷ = head·h_T."""
