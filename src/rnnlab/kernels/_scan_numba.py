@@ -216,6 +216,22 @@ def minimal_forward(x, w, bias, h0, h, kind, gemm):
             _chunk(kind, kbuf, h[n], prev, t0, c, half, one, fast)
 
 
+@njit(inline="always", **JIT)
+def _touch_rows(hn, lo, hi, sink):
+    """Read rows lo … hi − 1 of hn in ascending order (their sum goes to ``sink[0]`` so that the
+    reads are kept): a prefetch of the h_{t−1} a backward chunk needs. The chunk's loop walks
+    backwards in time, and there each 512-byte row of h came from memory one after another,
+    waiting on its latency; read ascending first, the rows stream in at memory bandwidth and
+    the loop finds them in cache (B = 64, T = 4096, H = 128 float32, AMD Zen: minGRU's backward
+    66 → 48 ms, minLSTM's 85 → 66 ms, the same numbers to the bit)."""
+    acc = hn[0, 0] * 0
+    for t in range(lo, hi):
+        ht = hn[t]
+        for j in range(ht.size):
+            acc += ht[j]
+    sink[0] = acc
+
+
 @njit(**JIT)
 def minimal_backward(x, w, bias, h0, h, g, dx, dw, db, dh0, kind, gemm):
     """The gradients of :func:`minimal_forward`, backwards in time, gates recomputed from x.
@@ -234,6 +250,7 @@ def minimal_backward(x, w, bias, h0, h, g, dx, dw, db, dh0, kind, gemm):
     flags, dims, scal = gemm_scratch(h)
     kbuf, dkbuf = np.empty((CHUNK, GH), h.dtype), np.empty((CHUNK, GH), h.dtype)
     gbuf = np.empty((CHUNK, H), h.dtype)
+    touched = np.empty(1, h.dtype)
     carry = np.empty(H, h.dtype)  # a_{t+1} ⊙ d_{t+1}
     want_dx = dx.shape[0] == B
     for n in range(B):
@@ -244,6 +261,7 @@ def minimal_backward(x, w, bias, h0, h, g, dx, dw, db, dh0, kind, gemm):
             for s in range(c):  # g's chunk, contiguous in cache whatever g's strides
                 for j in range(H):
                     gbuf[s, j] = g[n, t0 + s, j]
+            _touch_rows(h[n], max(t0 - 1, 0), t0 + c - 1, touched)
             _chunk_back(kind, kbuf, dkbuf, h[n], h0[n], gbuf, t0, carry, t0, c, half, one, fast)
             for s in range(c):
                 dks = dkbuf[s]
