@@ -108,3 +108,17 @@ def test_option_combinations_are_refused(cli, user_error):
     user_error(
         cli("forecast", "--ablation", "features", "--task", "direction"), "--ablation", "--task"
     )
+
+
+def test_direction_and_ablation_write_metrics_json(cli_here, tmp_path):
+    out = tmp_path / "d"
+    argv = ["forecast", "--task", "direction", "--quick", "--models", "rnn", "--out", str(out)]
+    r = cli_here(*argv)
+    assert r.code == 0, r.err
+    data = json.loads((out / "metrics.json").read_text())
+    assert data["task"] == "direction"
+    out = tmp_path / "a"
+    r = cli_here("forecast", "--ablation", "features", "--quick", "--out", str(out), "--json")
+    assert r.code == 0, r.err
+    assert json.loads((out / "metrics.json").read_text())["ablation"] == "features"
+    assert json.loads(r.out)["metrics"] == str(out / "metrics.json")

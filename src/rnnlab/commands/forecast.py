@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         console = make_console()
         _print_plan(console, series, split, job)
     # a second run on the same --out is refused now, not after its minutes of training
-    if settings.no_report or job.task == "direction" or job.ablation:  # these write no report
+    if settings.no_report:
         claim = nullcontext(None)
     else:  # the lock inside --out: its parent need not be writable (forecast --out ~)
         claim = claim_out(settings.out, "--out", "the report in", inside=True)
@@ -116,9 +116,9 @@ def _forecast(series, job, out: Path | None, console) -> int:
 
     set_threads(job.threads)
     if job.task == "direction":
-        return _direction(series, job, console)
+        return _direction(series, job, out, console)
     if job.ablation == "features":
-        return _ablation(series, job, console)
+        return _ablation(series, job, out, console)
     with epoch_progress(enabled=console is not None) as start:
         result = run_forecast(
             series,
@@ -214,16 +214,39 @@ def _print(console, result, summary: dict) -> None:
     console.print(f"Done in {result.seconds:.1f} s.")
 
 
-def _direction(series, job, console) -> int:
+def _metrics_only(out: Path | None, summary: dict, console) -> None:
+    """The direction task and the ablation have no plots: metrics.json alone in ``out``."""
+    if out is None:
+        return
+    import json
+
+    from rnnlab.atomic import write_errors
+    from rnnlab.report.html import write_text
+
+    with write_errors("--out", "the metrics in", out):
+        out.mkdir(parents=True, exist_ok=True)
+        path = write_text(
+            out / "metrics.json", json.dumps(summary, indent=2, allow_nan=False) + "\n"
+        )
+    summary["metrics"] = str(path)
+    if console is not None:
+        from rnnlab.commands.common import user_text
+
+        console.print(f"Metrics: {user_text(path, None)}")
+
+
+def _direction(series, job, out: Path | None, console) -> int:
     """``--task direction``: softmax classifiers of the next move against the majority class."""
     from rnnlab.commands.common import print_json
     from rnnlab.forecast.direction import run_direction
 
     if console is not None:
-        console.print("Classifying the next move with softmax heads (no report is written).")
+        console.print("Classifying the next move with softmax heads.")
     result = run_direction(series, job)
+    summary = result.to_dict()
     if console is None:
-        print_json(result.to_dict())
+        _metrics_only(out, summary, None)
+        print_json(summary)
         return 0
     n = len(result.actual)
     shares = ", ".join(f"{c} {100 * v:.1f}%" for c, v in result.shares.items())
@@ -244,11 +267,12 @@ def _direction(series, job, console) -> int:
         f"{result.base_rate:.3f}, the test part's largest class share)."
     )
     console.print(f"[bold]Verdict:[/] {result.verdict()}")
+    _metrics_only(out, summary, console)
     console.print(f"Done in {result.seconds:.1f} s.")
     return 0
 
 
-def _ablation(series, job, console) -> int:
+def _ablation(series, job, out: Path | None, console) -> int:
     """``--ablation features``: the MLP with and without its hand-made features, and the RNN."""
     from rnnlab.commands.common import print_json
     from rnnlab.commands.data_options import epoch_progress
@@ -256,8 +280,10 @@ def _ablation(series, job, console) -> int:
 
     with epoch_progress(enabled=console is not None) as start:
         result = run_ablation(series, job, progress=lambda name: start(name, job.train.epochs))
+    summary = result.to_dict()
     if console is None:
-        print_json(result.to_dict())
+        _metrics_only(out, summary, None)
+        print_json(summary)
         return 0
     cell = result.recurrent.split("(")[0]
     columns = (*ABLATION_COLUMNS[:-1], f"p vs {cell}")
@@ -271,5 +297,6 @@ def _ablation(series, job, console) -> int:
         f"that the model beats persistence; p vs {cell} = that {result.recurrent} beats it."
     )
     console.print(f"[bold]Verdict:[/] {result.verdict()}")
+    _metrics_only(out, summary, console)
     console.print(f"Done in {result.seconds:.1f} s.")
     return 0

@@ -109,7 +109,7 @@ class ForecastConfig:
         "value",
         "value: forecast the next value; direction: classify the next move (down/flat/up, "
         "or down/up with --flat 0) with softmax heads, scored by accuracy against the "
-        "majority class with a binomial p-value (recurrent models only; no report)",
+        "majority class with a binomial p-value (recurrent models only; metrics.json, no plots)",
         choices=("value", "direction"),
     )
     flat: float = option(
@@ -124,7 +124,8 @@ class ForecastConfig:
     ablation: str | None = option(
         None,
         "features: the MLP on the raw window, on each named hand-made feature alone and on all "
-        "of them, against the RNN on the raw window (same split, Diebold-Mariano p; no report)",
+        "of them, against the RNN on the raw window (same split, Diebold-Mariano p; "
+        "metrics.json, no plots)",
         choices=("features",),
         off="none",
         default_text="none",
