@@ -33,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the unrolled RNN with every number, step by step",
         description=(
             "Print the unrolled computation h_t = tanh(Wx·x_t + Wh·h_{t-1} + b), "
-            "y_t = W_out·h_t + b_out for each step on your inputs and weights. "
+            "y_t = W_out·h_t + b_out (or p_t = softmax(W_out·h_t + b_out) over classes with "
+            "--head softmax) for each step on your inputs and weights. "
             "Defaults: the classic toy, prices 0, 0 -> prediction 0."
         ),
     )

@@ -128,6 +128,7 @@ class ForecastConfig:
         "metrics.json, no plots)",
         choices=("features",),
         off="none",
+        metavar="features",
         default_text="none",
     )
 
