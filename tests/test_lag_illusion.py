@@ -89,3 +89,21 @@ def test_cli_table_json_and_report(cli_here, tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["test"]["linear"]) >= {"shift", "change_corr", "persistence_in_disguise"}
     assert metrics["lag_illusion"]
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "rnnlab.forecast.lag",
+        "rnnlab.forecast.direction",
+        "rnnlab.glassbox.head",
+        "rnnlab.glassbox.contributions",
+    ],
+)
+def test_docstring_examples_of_issue_14s_modules(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0
+    assert result.failed == 0

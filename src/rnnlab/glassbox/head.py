@@ -13,7 +13,7 @@ A price is one number, so it takes the linear head y = W_out·h + b_out: a softm
 output is exp(z)/exp(z) = 1 whatever the weights and inputs (see :data:`ONE_OUTPUT`).
 
 >>> r = softmax_head(np.array([0.5]), np.zeros((3, 1)), np.zeros(3), ("down", "flat", "up"))
->>> [round(p, 6) for p in r.probabilities]
+>>> r.probabilities.round(6).tolist()
 [0.333333, 0.333333, 0.333333]
 """
 
