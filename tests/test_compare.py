@@ -99,3 +99,22 @@ def test_tables_fit_80_columns_and_the_plot(quick, monkeypatch, capsys, tmp_path
     assert_fits(out, 80, whole=[*whole, *CELLS, "persistence"])
     assert f"{d['reach']['rnn']['init_rate']:.2f}" in out
     assert math.isfinite(d["seconds"])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is here")
+def test_cuda_without_a_gpu_is_one_line(capsys):
+    assert main(["compare", "--quick", "--device", "cuda"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rnnlab: error: --device: cuda")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_speed_on_the_gpu():
+    """The speed part on CUDA: every cell runs there and each timed call waits for its
+    kernels (a GPU check for a session that has one)."""
+    from rnnlab.compare.speed import measure_speed
+
+    s = measure_speed(tuple(CELLS), 8, 2, [16, 32], 2, 0, torch.device("cuda"))
+    assert s.device.startswith("cuda")
+    assert all(len(v) == 2 and min(v) > 0 for v in s.seconds.values())

@@ -99,9 +99,10 @@ def _print(d: dict) -> None:
 
     # 1. speed
     s = d["speed"]
+    where = f"{s['threads']} thread(s)" if s["device"] == "cpu" else s["device"]
     console.print(
         f"[bold]1. Speed[/]: ms per training step (forward + backward), B = {s['batch']}, "
-        f"H = {s['hidden']}, {s['threads']} thread(s); interleaved medians"
+        f"H = {s['hidden']}, {where}; interleaved medians"
     )
     extra = ["attn MiB"] if s["attention_mib"] else []
     t = _table("T", *(short.get(c, c) for c in cells), *extra)

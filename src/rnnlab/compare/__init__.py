@@ -75,21 +75,23 @@ def run_compare(
     """Run the four parts, cell by cell; ``progress(text)`` is told what starts next."""
     from rnnlab.data.load import load_series
     from rnnlab.data.sources import DEFAULT_DATASET
+    from rnnlab.devices import resolve_device
     from rnnlab.forecast.experiment import run_forecast
     from rnnlab.settings.data import DataConfig
     from rnnlab.settings.forecasting import ForecastConfig
     from rnnlab.settings.training import NetConfig, TrainConfig
 
     say = progress or (lambda text: None)
+    device = resolve_device(config.device)  # a GPU that is not there is said before any work
     start = time.perf_counter()
     cells, H, seed = config.cells, config.hidden, config.seed
     params = {c: param_count(c, H) for c in cells}
     say("1/4 speed: a training step at each T")
-    speed = measure_speed(cells, H, config.batch, config.lengths(), config.repeats, seed)
+    speed = measure_speed(cells, H, config.batch, config.lengths(), config.repeats, seed, device)
     reach = {}
     for c in cells:
         say(f"2/4 reach-back: {c}")
-        reach[c] = measure_reach(c, H, config.reach_length, config.reach_steps, seed)
+        reach[c] = measure_reach(c, H, config.reach_length, config.reach_steps, seed, config.device)
     stability = {}
     for c in cells:
         say(f"3/4 stability: {c}, without and with clipping")
@@ -99,13 +101,15 @@ def run_compare(
         for c in cells:
             say(f"4/4 {t} task, T = {config.task_length}: {c}")
             tasks[t][c] = run_memory_task(
-                t, c, H, config.task_length, config.task_steps, config.task_budget, seed
-            )
+                t, c, H, config.task_length, config.task_steps, config.task_budget, seed,
+                config.device,
+            )  # fmt: skip
     say("4/4 forecast: " + ", ".join(cells))
     series = load_series(DataConfig(tail=config.tail), DEFAULT_DATASET)
     job = ForecastConfig(
         models=cells,
         net=NetConfig(hidden_size=H),
+        device=config.device,
         train=replace(TrainConfig(), epochs=config.epochs, seed=seed),
     )
     forecast = run_forecast(series, job)

@@ -111,13 +111,20 @@ class TaskOutcome:
 
 
 def run_memory_task(
-    task_name: str, cell: str, hidden: int, length: int, steps: int, budget: float, seed: int
+    task_name: str,
+    cell: str,
+    hidden: int,
+    length: int,
+    steps: int,
+    budget: float,
+    seed: int,
+    device: str = "cpu",
 ) -> TaskOutcome:
     """``cell`` on the adding problem or the copy task (Adam, the cell's defaults)."""
     task = make_task(task_name, length)
     config = RunConfig(
         cell=cell, hidden=hidden, max_steps=steps, budget=budget,
         eval_every=max(1, min(100, steps // 3)), eval_size=500 if steps >= 1000 else 64,
-        seed=seed,
+        seed=seed, device=device,
     )  # fmt: skip
     return TaskOutcome(task.name, length, task.baseline(), run_task(task, config))

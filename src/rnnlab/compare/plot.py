@@ -28,7 +28,8 @@ def compare_figure(d: dict) -> Figure:
     speed.set_yscale("log")
     speed.set_xlabel("T (sequence length)")
     speed.set_ylabel("ms per training step")
-    speed.set_title(f"1. Speed: B = {s['batch']}, H = {s['hidden']}, {s['threads']} thread(s)")
+    where = f"{s['threads']} thread(s)" if s["device"] == "cpu" else s["device"]
+    speed.set_title(f"1. Speed: B = {s['batch']}, H = {s['hidden']}, {where}")
     speed.legend(fontsize=8)
     for c, r in d["reach"].items():
         g = r["init"]

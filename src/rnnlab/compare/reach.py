@@ -69,12 +69,16 @@ def _rate(g: np.ndarray) -> float:
     return fit_rate(np.arange(len(g)), g)
 
 
-def measure_reach(cell: str, hidden: int, length: int, steps: int, seed: int) -> Reach:
-    """g_k on a fresh adding-problem network, then (``steps`` > 0) after Adam trains it."""
+def measure_reach(
+    cell: str, hidden: int, length: int, steps: int, seed: int, device: str = "cpu"
+) -> Reach:
+    """g_k on a fresh adding-problem network (on the CPU), then (``steps`` > 0) after Adam
+    trains it on ``device`` (the trained net comes back to the CPU)."""
     task = AddingProblem(length)
     config = RunConfig(
         cell=cell, hidden=hidden, max_steps=max(steps, 1), budget=None,
         eval_every=max(steps, 1), eval_size=200, stop_when_solved=False, seed=seed,
+        device=device,
     )  # fmt: skip
     net = build_net(task, config)
     x, _ = task.batch(PROBE_BATCH, torch.Generator().manual_seed(seed + 7))  # (B, T, 2)

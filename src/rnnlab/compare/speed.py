@@ -50,6 +50,7 @@ class Speed:
     batch: int
     hidden: int
     threads: int
+    device: str
     seconds: dict[str, list[float]]
     depth: dict[str, list[int]]
     attention_mib: list[float] | None
@@ -70,6 +71,7 @@ class Speed:
             "batch": self.batch,
             "hidden": self.hidden,
             "threads": self.threads,
+            "device": self.device,
             "seconds": self.seconds,
             "depth": self.depth,
             "attention_mib": self.attention_mib,
@@ -77,20 +79,30 @@ class Speed:
 
 
 def measure_speed(
-    cells: tuple[str, ...], hidden: int, batch: int, lengths: list[int], repeats: int, seed: int
+    cells: tuple[str, ...],
+    hidden: int,
+    batch: int,
+    lengths: list[int],
+    repeats: int,
+    seed: int,
+    device: torch.device | None = None,
 ) -> Speed:
-    """Time a training step of every cell at every T (the cells interleaved at each T)."""
+    """Time a training step of every cell at every T (the cells interleaved at each T), on
+    ``device`` (the CPU by default; on a GPU each call waits for its kernels to finish)."""
+    device = torch.device("cpu") if device is None else device
     torch.manual_seed(seed)
-    built = {name: make_cell(name, 1, hidden) for name in cells}
+    built = {name: make_cell(name, 1, hidden).to(device) for name in cells}
     seconds: dict[str, list[float]] = {name: [] for name in cells}
     gen = torch.Generator().manual_seed(seed)
     for T in lengths:
-        x = torch.randn(batch, T, 1, generator=gen)  # (B, T, I)
+        x = torch.randn(batch, T, 1, generator=gen).to(device)  # (B, T, I)
 
         def step(cell: Recurrence, x: torch.Tensor = x) -> None:
             cell.zero_grad(set_to_none=True)
             h, _ = cell(x)  # (B, T, H)
             h.square().mean().backward()
+            if x.is_cuda:
+                torch.cuda.synchronize(x.device)  # the time of the work, not of its launch
 
         fns = {name: (lambda c=cell: step(c)) for name, cell in built.items()}
         for name, sec in interleaved_medians(fns, repeats).items():
@@ -98,4 +110,5 @@ def measure_speed(
     depth = {name: [sequential_depth(c, T) for T in lengths] for name, c in built.items()}
     heads = [c.heads for c in built.values() if not c.has_state]  # type: ignore[attr-defined]
     mib = [batch * heads[0] * T * T * 4 / 2**20 for T in lengths] if heads else None
-    return Speed(lengths, batch, hidden, torch.get_num_threads(), seconds, depth, mib)
+    threads = torch.get_num_threads()
+    return Speed(lengths, batch, hidden, threads, str(device), seconds, depth, mib)

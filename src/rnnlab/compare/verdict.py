@@ -28,13 +28,18 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
 
 
+def _where(s) -> str:
+    """``1 thread(s)`` on the CPU, else the device."""
+    return f"{s.threads} thread(s)" if s.device == "cpu" else s.device
+
+
 def speed_sentence(result) -> str:
     s = result.speed
     first, last = s.lengths[0], s.lengths[-1]
     growth = {c: v[-1] / v[0] for c, v in s.seconds.items()}
     fastest = min(s.seconds, key=lambda c: s.seconds[c][-1])
     text = (
-        f"Speed (B = {s.batch}, H = {s.hidden}, {s.threads} thread(s)): from T = {first} to "
+        f"Speed (B = {s.batch}, H = {s.hidden}, {_where(s)}): from T = {first} to "
         f"T = {last} a training step grew "
         + ", ".join(f"{growth[c]:.3g}× for {_name(c)}" for c in s.seconds)
         + f"; at T = {last} the fastest was {_name(fastest)} ({_ms(s.seconds[fastest][-1])})."

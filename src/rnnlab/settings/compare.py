@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rnnlab.config import check_fields, option
 from rnnlab.settings.cells import known_cells
+from rnnlab.settings.devices import device_option
 
 DEFAULT_CELLS = ("rnn", "lstm", "gru", "mingru", "transformer")
 
@@ -72,6 +73,7 @@ class CompareConfig:
     tail: int | None = option(
         None, "forecast: keep the last N points of the series", low=50, off=0, metavar="N"
     )
+    device: str = device_option()
     seed: int = option(0, "every random draw", low=0, high=2**32 - 1)
     plot: Path | None = option(
         None, "write speed against T and reach-back by lag to this PNG", metavar="FILE.png"
