@@ -151,32 +151,12 @@ def run(args: argparse.Namespace) -> int:
             "the prediction in real units overflows float64; check --scale/--standard"
         )
 
-    # Quantities are plain numbers for the scalar RNN (H = I = O = 1), lists otherwise.
-    def out(v: np.ndarray) -> float | list:
-        return float(v.ravel()[0]) if params.is_scalar else np.asarray(v).tolist()
-
     if args.json:
-        result = {
-            "activation": config.activation,
-            "weights": {k: out(v) for k, v in params.as_dict().items()},
-            "steps": [
-                {
-                    "t": s.t,
-                    "x": out(s.x),
-                    "h_prev": out(s.h_prev),
-                    "wx_x": out(s.wx_x),
-                    "wh_h": out(s.wh_h),
-                    "pre_activation": out(s.pre_activation),
-                    "h": out(s.h),
-                    "y": out(s.y),
-                }
-                for s in steps
-            ],
-            "prediction": out(prediction),
-        }
-        if scaler is not None:
-            result["scale"] = scaler.to_dict()
-            result["prediction_real_units"] = out(real)
+        from rnnlab.glassbox.steps import steps_json
+
+        result = steps_json(
+            params, steps, prediction, config.activation, scaler if head is None else None
+        )
         if head is not None:
             result["head"] = {"kind": "softmax", **head.to_dict()}
         print_json(result)

@@ -20,6 +20,7 @@ import numpy as np
 from rnnlab.data.scaling import Scaler
 from rnnlab.glassbox import RNNParams, bptt, forward, jacobian_products, step_records
 from rnnlab.glassbox.bptt import activation_derivative
+from rnnlab.glassbox.steps import steps_json
 
 
 def safe_norm(v: np.ndarray) -> float:
@@ -61,27 +62,7 @@ def build_trace(
         return float(v.ravel()[0]) if params.is_scalar else np.asarray(v).tolist()
 
     prediction = cache.y[-1]
-    result: dict = {
-        "activation": activation,
-        "weights": {k: out(v) for k, v in params.as_dict().items()},
-        "steps": [
-            {
-                "t": s.t,
-                "x": out(s.x),
-                "h_prev": out(s.h_prev),
-                "wx_x": out(s.wx_x),
-                "wh_h": out(s.wh_h),
-                "pre_activation": out(s.pre_activation),
-                "h": out(s.h),
-                "y": out(s.y),
-            }
-            for s in steps
-        ],
-        "prediction": out(prediction),
-    }
-    if scaler is not None:
-        result["scale"] = scaler.to_dict()
-        result["prediction_real_units"] = out(scaler.inverse_transform(prediction))
+    result = steps_json(params, steps, prediction, activation, scaler)
     T = cache.steps
     J = jacobian_products(params, cache)  # (T+1, H, H): ∂h_T/∂h_t
     result["grad_norm"] = [safe_norm(J[T - k]) for k in range(T)]

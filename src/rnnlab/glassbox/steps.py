@@ -41,3 +41,27 @@ def step_records(cache: Cache) -> list[Step]:
         )
         for t in range(1, cache.steps + 1)
     ]
+
+
+def steps_json(
+    params, steps: list[Step], prediction: np.ndarray, activation: str, scaler=None
+) -> dict:
+    """What ``rnnlab walkthrough --json`` prints and the explore page keeps in ``#trace``:
+    ``activation``, ``weights``, ``steps`` (``t, x, h_prev, wx_x, wh_h, pre_activation, h,
+    y``), ``prediction``, and with a ``scaler`` its ``scale`` and ``prediction_real_units``.
+    Plain numbers for the scalar RNN (H = I = O = 1), nested lists otherwise."""
+
+    def out(v: np.ndarray) -> float | list:
+        return float(np.ravel(v)[0]) if params.is_scalar else np.asarray(v).tolist()
+
+    keys = ("x", "h_prev", "wx_x", "wh_h", "pre_activation", "h", "y")
+    result: dict = {
+        "activation": activation,
+        "weights": {k: out(v) for k, v in params.as_dict().items()},
+        "steps": [{"t": s.t, **{k: out(getattr(s, k)) for k in keys}} for s in steps],
+        "prediction": out(prediction),
+    }
+    if scaler is not None:
+        result["scale"] = scaler.to_dict()
+        result["prediction_real_units"] = out(scaler.inverse_transform(prediction))
+    return result
