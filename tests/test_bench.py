@@ -113,6 +113,17 @@ def test_json_contract(smoke_json):
         == mingru["bounds"]["σ"]["fraction"]
     )
     assert all("problem" in p for p in data["problems"])
+    attention = {c["impl"]: c for c in cases if c["group"] == "attention"}
+    assert set(attention) == {"nn.GRU", "minGRU fused", "transformer"}
+    assert {c["T"] for c in attention.values()} == {max(2, 256 // 64)}  # --quick: T = 256 only
+    tr = attention["transformer"]
+    B, T, H = tr["B"], tr["T"], tr["H"]
+    assert tr["extra"]["params"] == 265472  # 2 blocks at H = 128, MLP 2·H
+    assert attention["nn.GRU"]["extra"]["params"] == 3 * 128 * (1 + 128 + 2)
+    assert tr["bounds"]["FLOP"]["work"] == 3 * 2 * (16 * B * T * H * H + 2 * B * T * T * H)
+    assert tr["bound"] == "FLOP"
+    assert attention["nn.GRU"]["ratio"] == 1.0
+    assert set(attention["minGRU fused"]["bounds"]) == {"bytes", "σ"}
 
 
 def test_progress_names_the_case_that_is_running(monkeypatch):
@@ -300,6 +311,9 @@ def test_roofline_counts_by_hand_for_one_small_shape():
     assert R.rnn_flops(B, T, H, I) == 6 * 2 * 3 * 4 * 5
     assert R.gated_flops("nn.GRU", B, T, H, I) == 3 * R.rnn_flops(B, T, H, I)
     assert R.gated_flops("nn.LSTM", B, T, H, I) == 4 * R.rnn_flops(B, T, H, I)
+    # per block forward: 2·B·T·H²·(4 + 2·2) = 1536 (projections, MLP) + 2·B·T²·H = 144
+    # (causal half of Q·Kᵀ and A·V); 2 blocks, ×3 for forward + backward
+    assert R.attention_flops(B, T, H) == 3 * 2 * (1536 + 144) == 10080
     b = R.bound(work=100, rate=50, measured_seconds=4)  # least time 2 s of 4 s measured
     assert (b.seconds, b.fraction, b.problem) == (2, 0.5, None)
     over = R.bound(work=100, rate=50, measured_seconds=1)  # 2 s of work done in 1 s

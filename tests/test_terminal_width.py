@@ -211,6 +211,15 @@ def _big_cpu_result():
                 b = bounds(bytes=123456e6, σ=-12345e6 if T == 256 else 12345e6)
             cases.append(Case("gated", impl, 64, T, 128, 1, 123.4567, 123.4, 0.5, 123.45, extra,
                               limits, b, next(iter(b), None), 0.99))  # fmt: skip
+    for T in (256, 1024):
+        for impl in ("nn.GRU", "minGRU fused", "transformer"):
+            b = (
+                bounds(bytes=123456e6, σ=12345e6)
+                if impl == "minGRU fused"
+                else bounds(FLOP=-1234.56e9 if T == 256 else 1234.56e9)
+            )
+            cases.append(Case("attention", impl, 64, T, 128, 1, 12.34567, 123.4, 0.5, 123.45,
+                              {"params": 1234567}, limits, b, next(iter(b)), 0.99))  # fmt: skip
     for T in (64, 256, 1024, 4096):
         for impl in ("sequential (fused)", "DEER", "quasi-DEER"):
             extra = {"iterations": 123, "depth": 12345, "max_error": 1.2e-7}

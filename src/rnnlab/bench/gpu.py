@@ -32,7 +32,11 @@ from rnnlab.bench.timing import interleaved_medians
 from rnnlab.settings.bench import BenchConfig
 
 B, H, I = 64, 128, 1
-GATED = ["nn.GRU", "nn.LSTM", "nn.RNN", "minGRU log-space scan", "minGRU triton", "minLSTM triton"]
+GATED = ["nn.GRU", "nn.LSTM", "nn.RNN", "minGRU log-space scan", "minGRU triton", "minLSTM triton",
+         "transformer"]  # fmt: skip
+# The causal Transformer (2 blocks; attention by scaled_dot_product_attention) only up to this
+# T: its step's work grows with T² (about 0.4 PFLOP a step at T = 65536).
+ATTENTION_MAX_T = 16384
 
 
 def _device(cfg: BenchConfig) -> str:
@@ -134,6 +138,7 @@ def _gated_module(impl: str, dtype, cfg: BenchConfig):
         "minGRU log-space scan": lambda: make_cell("mingru", I, H, path="scan"),
         "minGRU triton": lambda: make_cell("mingru", I, H, path="triton"),
         "minLSTM triton": lambda: make_cell("minlstm", I, H, path="triton"),
+        "transformer": lambda: make_cell("transformer", I, H),
     }
     module = builders[impl]().to(_device(cfg), dtype)
     if isinstance(module, torch.nn.RNNBase):
@@ -186,7 +191,8 @@ def floor_bytes(b: int, t: int, h: int, i: int, elt: int) -> int:
 
 
 def gated_cases(cfg: BenchConfig, bandwidth: float | None, progress, errors) -> list[Case]:
-    """Training steps of every implementation in ``GATED`` at B = 64, H = 128, I = 1."""
+    """Training steps of every implementation in ``GATED`` at B = 64, H = 128, I = 1 (the
+    Transformer up to ``ATTENTION_MAX_T``), each with its parameter count."""
     import torch
 
     dev, (B, H) = _device(cfg), _gated_shape(cfg)
@@ -202,9 +208,14 @@ def gated_cases(cfg: BenchConfig, bandwidth: float | None, progress, errors) -> 
             torch.manual_seed(cfg.seed)
             x = torch.randn(B, T, I, device=dev, dtype=dtype)
             fns, mems = {}, {}
+            params = {}
             for impl in GATED:
+                if impl == "transformer" and T > ATTENTION_MAX_T:
+                    continue
                 try:  # one failing implementation (bf16 in cuDNN, memory) must not stop the rest
-                    step = _training_step(_gated_module(impl, dtype, cfg), x)
+                    module = _gated_module(impl, dtype, cfg)
+                    params[impl] = sum(p.numel() for p in module.parameters())
+                    step = _training_step(module, x)
                     if cuda:
                         torch.cuda.synchronize()
                         torch.cuda.reset_peak_memory_stats()
@@ -233,6 +244,7 @@ def gated_cases(cfg: BenchConfig, bandwidth: float | None, progress, errors) -> 
                 base = sec.get("nn.LSTM" if "LSTM" in impl else "nn.GRU")
                 extra = {
                     "dtype": dname,
+                    "params": params.get(impl),
                     "host_seconds": host.get(impl),
                     "step_peak_MB": mems.get(impl),
                     "floor_seconds": floor,

@@ -33,6 +33,7 @@ def gated_module(impl: str, I: int, H: int):
         "minGRU fused": lambda: make_cell("mingru", I, H, path="fused"),
         "minLSTM fused": lambda: make_cell("minlstm", I, H, path="fused"),
         "minGRU log-space scan": lambda: make_cell("mingru", I, H, path="scan"),
+        "transformer": lambda: make_cell("transformer", I, H),
     }
     return builders[impl]()
 

@@ -20,6 +20,7 @@ def plot_time_vs_t(cases: list[Case], path: Path) -> Path:
     titles = {
         "rnn": "vanilla RNN training step (B=64, I=1)",
         "gated": "gated training step (B=64, H=128, I=1)",
+        "attention": "attention vs recurrence (B=64, H=128, I=1)",
         "deer": "tanh RNN forward: sequential vs parallel in time",
     }
     for ax, group in zip(axes[0], groups, strict=True):

@@ -18,6 +18,13 @@ Counts for one training step (forward + backward of Σ h), shapes B, T, H, I, e 
         σ          (G + G)·B·T·H sigmoid evaluations, G = 2 (minGRU) or 3 (minLSTM): each way
                    one σ per gate (z; f and i) and one for g(k_h) = σ(k_h) where k_h < 0,
                    which the vectorized loop evaluates for every element
+    causal Transformer (``make_cell("transformer", I, H)``: L = 2 pre-norm blocks, d_model H,
+    MLP width f·H with f = 2), its matmuls only (LayerNorm, GELU, softmax, the input
+    projection and the state token left out, so the count is low, never high)
+                   3·L·(2·B·T·H²·(4 + 2·f) + 2·B·T²·H) FLOPs = 3·2·(16·B·T·H² + 2·B·T²·H)
+                   per block forward: Q, K, V and the output projection 4·H² and the MLP
+                   2·f·H² multiply-adds a token; Q·Kᵀ and A·V 2·B·T²·H FLOPs each in full,
+                   half of that under the causal mask; backward twice the forward
 """
 
 from __future__ import annotations
@@ -40,6 +47,17 @@ def gated_flops(impl: str, B: int, T: int, H: int, I: int) -> int:
     if impl.startswith("nn."):
         return 6 * B * T * (4 if lstm else 3) * H * (H + I)
     return 6 * B * T * (3 if lstm else 2) * H * I
+
+
+def attention_flops(B: int, T: int, H: int, layers: int = 2, ff_mult: int = 2) -> int:
+    """FLOPs of a causal Transformer training step (see above): per block forward
+    2·B·T·H²·(4 + 2·ff_mult) in the projections and MLP, 2·B·T²·H in Q·Kᵀ and A·V (the causal
+    half), ×3 for forward + backward."""
+    per_block = 2 * B * T * H * H * (4 + 2 * ff_mult) + 2 * B * T * T * H
+    return 3 * layers * per_block
+
+
+ATTENTION_NOTE = "3·2·(16·B·T·H² + 2·B·T²·H) (2 blocks, MLP 2·H; the causal half of Q·Kᵀ, A·V)"
 
 
 def minimal_bytes(B: int, T: int, H: int, I: int, elt: int = 4) -> int:

@@ -26,7 +26,7 @@ HEADLINE_RNN = [(64, 50), (64, 200), (128, 50), (128, 200)]  # (H, T) at B = 64,
 class Case:
     """One implementation on one shape."""
 
-    group: str  # rnn | gated | deer
+    group: str  # rnn | gated | attention | deer
     impl: str  # e.g. nn.RNN, fused
     B: int
     T: int
@@ -194,6 +194,54 @@ def gated_cases(cfg: BenchConfig, progress: Callable[[str], None]) -> list[Case]
     return out
 
 
+ATTENTION = ["nn.GRU", "minGRU fused", "transformer"]
+
+
+def attention_lengths(cfg: BenchConfig) -> list[int]:
+    """T of the attention group: 256 and 1024 (256 only in --quick). Not the gated group's
+    4096: one causal-attention training step takes about 45 s there on one core."""
+    return [256] if cfg.is_quick else [256, 1024]
+
+
+def attention_cases(cfg: BenchConfig, progress: Callable[[str], None]) -> list[Case]:
+    """Attention against recurrence: a training step of the causal Transformer
+    (``make_cell("transformer", I, H)``, 2 blocks) beside nn.GRU and minGRU (fused) at the
+    gated group's B = 64, H = 128, I = 1, at the T of :func:`attention_lengths`, the limits in the
+    same rounds; each case with its parameter count (``extra["params"]``)."""
+    import torch
+
+    from rnnlab.bench.limits import probes
+    from rnnlab.bench.memory import gated_module
+
+    H, I = 128, 1
+    limit = probes(cfg.smoke, ("matmul", "triad", "transcendental"))
+    out = []
+    for T in attention_lengths(cfg):
+        B, T = cfg.shape(64, T)
+        torch.manual_seed(cfg.seed)
+        x = torch.randn(B, T, I)
+        progress(f"{' vs '.join(ATTENTION)}, T={T}")
+        modules = {n: gated_module(n, I, H) for n in ATTENTION}
+        steps = {n: _training_step(m, x) for n, m in modules.items()}
+        sec, limits = _timed(steps, limit, repeats=3)
+        for name, s in sec.items():
+            if name == "transformer":
+                flops = R.attention_flops(B, T, H)
+                works = {R.FLOP: flops}
+            elif name.startswith("nn."):
+                flops = R.gated_flops(name, B, T, H, I)
+                works = {R.FLOP: flops}
+            else:  # elementwise: bytes and σ bound it, as in the gated group
+                flops = R.gated_flops(name, B, T, H, I)
+                works = {R.BYTES: R.minimal_bytes(B, T, H, I),
+                         R.SIGMA: R.minimal_sigmoids(name, B, T, H)}  # fmt: skip
+            params = sum(p.numel() for p in modules[name].parameters())
+            case = Case("attention", name, B, T, H, I, s, flops / s / 1e9, None,
+                        sec["nn.GRU"] / s, {"params": params})  # fmt: skip
+            out.append(_set_bounds(case, works, limits))
+    return out
+
+
 def deer_cases(cfg: BenchConfig, progress: Callable[[str], None]) -> tuple[list[Case], dict]:
     """The tanh RNN's forward evaluation: sequential (fused kernel) against DEER and quasi-DEER
     (parallel scans), with iterations and sequential depth; the crossover in T if any."""
@@ -295,6 +343,7 @@ def run_bench(cfg: BenchConfig, progress: Callable[[str], None] = lambda msg: No
     )
     cases = rnn_cases(cfg, progress)
     cases += gated_cases(cfg, progress)
+    cases += attention_cases(cfg, progress)
     deer_list, deer_summary = deer_cases(cfg, progress)
     cases += deer_list
     conditions["load_average_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None

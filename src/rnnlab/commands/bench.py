@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Time training steps of nn.RNN against the fused RNN kernel, nn.GRU against "
             "minGRU, and the tanh RNN's sequential evaluation against DEER and quasi-DEER, all "
-            "in one run (medians of interleaved repeats), with this machine's limits measured "
+            "in one run (medians of interleaved repeats), and a causal Transformer's against "
+            "both at T = 256 and 1024, with this machine's limits measured "
             "in the same rounds (fp32 matmul peak, memory bandwidth, σ/tanh/exp throughput) "
             "and each case as a fraction of the limit that bounds it; at T = 4096 also each "
             "gated layer's peak memory for a training step. One thread by default."
@@ -200,6 +201,33 @@ def _print_limits(con, result, on: str) -> None:
     )
 
 
+def _print_attention(con, cases) -> None:
+    """The attention group: the Transformer beside nn.GRU and minGRU, with parameter counts."""
+    from rnnlab.bench import roofline as R
+
+    if not cases:
+        return
+    a = cases[0]
+    Ts = " and ".join(str(t) for t in dict.fromkeys(k.T for k in cases))
+    con.print(
+        f"[bold]Attention vs recurrence[/]: training step (forward + backward), B={a.B}, "
+        f"H={a.H}, I={a.I}, T = {Ts} (not 4096: one causal-attention step takes about 45 s "
+        "there on one core): median ms and the fraction reached of the tighter bound"
+    )
+    table = _table(("impl", "T", "params", "ms", "× nn.GRU", "GFLOP", "bound", "of it"))
+    for k in cases:
+        flop = k.bounds.get(R.FLOP)
+        gflop = None if flop is None else flop["work"] / 1e9
+        table.add_row(k.impl, str(k.T), str(k.extra.get("params", "–")),
+                      f"{k.seconds * 1e3:.2f}", f"{k.ratio:.2f}", _num(gflop, ".2f"),
+                      k.bound or "–", _of(k, k.bound) if k.bound else "–")  # fmt: skip
+    con.print(table)
+    con.print(
+        f"transformer: 4 heads; GFLOP {R.ATTENTION_NOTE}, forward + backward, matmuls only; "
+        "nn.GRU: 6·B·T·3·H·(H + I); minGRU fused: bounded by bytes and σ as above"
+    )
+
+
 def _print(result, plot: Path) -> None:
     """The CPU bench's conditions, limits and tables, one per group (the shapes a group keeps
     fixed in its title, so each fits 80 columns), the headline and the plot's path."""
@@ -271,6 +299,7 @@ def _print(result, plot: Path) -> None:
             torch_mb = base["nn.LSTM" if "LSTM" in k.impl else "nn.GRU"]
             mt.add_row(k.impl, f"{mb:.0f}", f"{torch_mb / mb:.1f}" if mb > 0 else "–")
         con.print(mt)
+    _print_attention(con, [k for k in result.cases if k.group == "attention"])
     deer = [k for k in result.cases if k.group == "deer"]
     if deer:
         con.print(
