@@ -20,6 +20,12 @@ def run_json(capsys, *args: str) -> dict:
     return json.loads(out)
 
 
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def test_scalar_json_contract_and_values(capsys, tmp_path):
     plot = tmp_path / "g.png"
     d = run_json(capsys, "--wh", "0.5", "--plot", str(plot))
@@ -110,6 +116,36 @@ def test_train_gated_cells(capsys, cell, blocks):
         assert run["status"] in ("completed", "exploded", "diverged")
         assert 1 <= run["steps"] <= 50
     assert t["clip"]["status"] == "completed"
+
+
+@pytest.mark.skipif(_cuda(), reason="a GPU is here")
+def test_device_cuda_without_a_gpu_is_one_line_before_any_work(capsys, monkeypatch, tmp_path):
+    import rnnlab.diagnostics.probe as probe
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the probe ran before --device was checked")
+
+    monkeypatch.setattr(probe, "random_probe", no_work)
+    plot = tmp_path / "g.png"
+    assert main(["gradients", "--device", "cuda", "--train", "--plot", str(plot)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rnnlab: error: --device: cuda")
+    assert err.count("\n") == 1
+    assert not plot.exists()
+
+
+def test_device_cpu_gives_the_default_numbers(capsys):
+    """--device cpu: the same JSON as the default here (the probe is on the CPU either way;
+    --train's runs on the device); only the recorded device differs."""
+    args = ("--hidden", "4", "--steps", "6", "--train", "--train-steps", "20", "--no-plot")
+    default = run_json(capsys, *args)
+    cpu = run_json(capsys, *args, "--device", "cpu")
+    assert cpu["training"]["config"]["device"] == "cpu"
+    for d in (default, cpu):
+        d["training"]["config"].pop("device")
+        d.get("config", {}).pop("device", None)
+    if not _cuda():
+        assert cpu == default
 
 
 def test_train_gated_cell_table_names_the_blocks(capsys):

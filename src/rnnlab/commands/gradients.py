@@ -55,6 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Measure, print, optionally train (saying so first), plot."""
     config = from_args(GradientsConfig, args)
+    from rnnlab.devices import resolve_device
+
+    resolve_device(config.device)  # cuda without a GPU: one line naming --device, before any work
     plot_path = config.plot_path
     if plot_path is not None:
         output_file(plot_path, "--plot")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rnnlab.config import ConfigError, check_fields, option
 from rnnlab.settings.cells import INIT_SCHEMES, known_cells
+from rnnlab.settings.devices import DEVICES
 from rnnlab.settings.tasks import RunConfig
 
 INPUTS = ("zero", "noise", "data")
@@ -96,6 +97,7 @@ class ExplodeConfig:
         1e4, "exploded: ‖g_k‖ > this × ‖g_1‖ (both runs stop there)", low=1, above=True
     )
     seed: int = option(0, "weights and batches (both runs)", low=0, high=2**32 - 1)
+    device: str = option("auto", "where both runs train", choices=DEVICES, cli=False)
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -120,6 +122,7 @@ class ExplodeConfig:
             cell_options=dict(self.cell_options),
             explode_factor=self.explode_factor,
             seed=self.seed,
+            device=self.device,
         )
 
     def to_dict(self) -> dict:
@@ -157,6 +160,12 @@ class GradientsConfig:
         False, "also train this network on the adding problem twice, without and with clipping"
     )
     practice: ExplodeConfig = option(factory=ExplodeConfig, cli=False)
+    device: str = option(
+        "auto",
+        "where --train's two runs compute: a CUDA GPU when present (auto), cpu or cuda; the "
+        "gradient-flow probe runs on the CPU in float64 whatever this says",
+        choices=DEVICES,
+    )
     contributions: bool = option(
         False,
         "split ∂L/∂Wh into its term per lag, δ_(T−k)·h_(T−k−1), with their sum checked "
@@ -239,6 +248,7 @@ class GradientsConfig:
             scale=p.wh if scalar else p.scale,  # type: ignore[arg-type]
             cell_options=p.cell_options,
             seed=p.seed,
+            device=self.device,
         )
 
     def to_dict(self) -> dict:
