@@ -25,6 +25,7 @@ import numpy as np
 from rnnlab.data.features import GROUPS, RAW, SPAN, feature_names, select_features
 from rnnlab.data.series import Series
 from rnnlab.errors import RnnlabError
+from rnnlab.fielderror import FieldError
 from rnnlab.forecast.experiment import diebold_mariano
 from rnnlab.forecast.metrics import rmse, skill
 from rnnlab.forecast.models import make_forecaster
@@ -44,7 +45,7 @@ class FeatureMLP(MLPForecaster):
 
     def _inputs(self, s: np.ndarray, targets: np.ndarray, dates) -> np.ndarray:
         if self.features != (RAW,) and self.config.window < SPAN:
-            raise RnnlabError(f"mlp: its features need --window >= {SPAN}")
+            raise FieldError("window", "mlp: its features need {window} >= {0}", SPAN, lead=False)
         try:
             X, names = select_features(
                 s, targets, dates if self.uses_dates_ else None, self.features, self.config.window

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from rnnlab.display import name, printable
-from rnnlab.errors import RnnlabError
+from rnnlab.fielderror import FieldError
 from rnnlab.forecast.experiment import SCORE_COLUMNS, ForecastResult
 from rnnlab.report.plots import plot_series, plot_skill, plot_test, plot_training
 
@@ -129,9 +129,9 @@ def write_report(result: ForecastResult, out: str | Path) -> Path:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise RnnlabError(f"--out: {out} exists and is not a directory") from None
+        raise FieldError("out", "{0} exists and is not a directory", out, lead=False) from None
     except OSError as exc:
-        raise RnnlabError(f"--out: cannot create {out} ({exc.strerror})") from None
+        raise FieldError("out", "cannot create {0} ({1})", out, exc.strerror, lead=False) from None
     images = {
         "The series and its split": plot_series(result, out / "series.png").name,
         "Test part: forecasts against actual values": plot_test(result, out / "test.png").name,
