@@ -2,6 +2,10 @@
 
     persistence       x̂_t = x_{t−1}                                  "tomorrow = today"
     moving average    x̂_t = (x_{t−1} + … + x_{t−k}) / k
+    seasonal naive    x̂_t = x_{t−m}, m the season (5 business days, 7 days, 12 months, …);
+                      h steps ahead of the last value x_N: x̂_{N+h} = x_{N+h−m·⌈h/m⌉}
+    drift             x̂_t = x_{t−1} + b, b = (x_{n−1} − x_0) / (n − 1) over the n training
+                      values (the line from the first to the last); x̂_{N+h} = x_N + h·b
     linear            ŝ_t = β_0 + Σ_{i=1..W} β_i·s_{t−i}               least squares on the
                       same window and target mode as the neural nets (an AR(W) model)
 
@@ -86,6 +90,117 @@ class MovingAverage(Forecaster):
             out[h] = np.mean(window)
             window = [*window[1:], out[h]]
         return out
+
+
+def season_length(dates: np.ndarray | None) -> int | None:
+    """The season m a seasonal naive forecast uses, from the rhythm of ``dates``: business days
+    5 (a week), daily 7, weekly 52, monthly 12, quarterly 4, hourly or finer: one day
+    (30 min: 48); None when the dates say nothing (no dates, yearly, an irregular rhythm)."""
+    if dates is None or len(dates) < 3:
+        return None
+    import pandas as pd
+
+    from rnnlab.data.series import _offset
+
+    offset = _offset(dates)
+    if isinstance(offset, pd.offsets.BDay | pd.offsets.BusinessDay):
+        return 5
+    if offset is not None:
+        base = offset.freqstr.split("-")[0].lstrip("0123456789")
+        by_name = {"D": 7, "W": 52, "MS": 12, "ME": 12, "M": 12, "QS": 4, "QE": 4}
+        if offset.freqstr in by_name or (offset.n == 1 and base in by_name):
+            return by_name[base]
+    gap = float(np.median(np.diff(dates.astype("datetime64[ns]").astype(np.int64)))) / 1e9
+    day = 86_400.0
+    if 0 < gap < day and day % gap == 0:
+        return int(day // gap)  # one day of readings
+    if gap == day:
+        return 7
+    return None
+
+
+class SeasonalNaive(Forecaster):
+    """x̂_t = x_{t−m}: "the same as one season ago". ``season`` m, or None for the series'
+    rhythm (:func:`season_length`); ``season_`` is the m used."""
+
+    name = "seasonal_naive"
+
+    def __init__(self, season: int | None = None) -> None:
+        self.season = season
+
+    @property
+    def min_history(self) -> int:
+        """m values."""
+        return getattr(self, "season_", None) or self.season or 1
+
+    def _validate(self) -> None:
+        m = self.season
+        if m is not None and (isinstance(m, bool) or not isinstance(m, int) or m < 1):
+            raise RnnlabError(f"season: must be a whole number >= 1 or None, got {m!r}")
+
+    def _fit(self, series: Series, val_size: int, progress) -> None:
+        """Finds m (from the dates when ``season`` is None); remembers the series."""
+        m = self.season if self.season is not None else season_length(series.dates)
+        if m is None:
+            raise RnnlabError(
+                f"season: the rhythm of the data ({series.frequency}) gives no season; "
+                "name one (e.g. 7)"
+            )
+        if m >= len(series):
+            raise RnnlabError(f"season: {m} needs more than {m} points, got {len(series)}")
+        self.season_ = m
+        self.series_ = series
+
+    def _historical_values(self, series: Series, start: int) -> np.ndarray:
+        """x̂_t = x_{t−m} for t = start … N−1."""
+        self._check(len(series), start)
+        m = self.season_
+        return series.values[start - m : len(series) - m].copy()
+
+    def _predict_values(self, horizon: int = 1, series: Series | None = None) -> np.ndarray:
+        """The last season repeated: x̂_{N+h} = x_{N+h−m·⌈h/m⌉}."""
+        series = self._series(series)
+        self._check(len(series), len(series), horizon)
+        last = series.values[-self.season_ :]
+        return np.resize(last, horizon).astype(float)
+
+
+class Drift(Forecaster):
+    """x̂_t = x_{t−1} + b: persistence plus the average change b of the training part, the
+    slope of the line from its first to its last value (``slope_``)."""
+
+    name = "drift"
+
+    def __init__(self) -> None:
+        pass  # no parameters
+
+    @property
+    def min_history(self) -> int:
+        """One value."""
+        return 1
+
+    def _fit(self, series: Series, val_size: int, progress) -> None:
+        """b from the training part (the first ``len − val_size`` values)."""
+        n = len(series) - val_size
+        if not 0 <= val_size < len(series) or n < 2:
+            raise RnnlabError(
+                f"drift: needs 2 training points for its slope, got {max(n, 0)} "
+                f"({len(series)} with {val_size} for validation)"
+            )
+        v = series.values
+        self.slope_ = float((v[n - 1] - v[0]) / (n - 1))
+        self.series_ = series
+
+    def _historical_values(self, series: Series, start: int) -> np.ndarray:
+        """x̂_t = x_{t−1} + b for t = start … N−1."""
+        self._check(len(series), start)
+        return series.values[start - 1 : -1] + self.slope_
+
+    def _predict_values(self, horizon: int = 1, series: Series | None = None) -> np.ndarray:
+        """x̂_{N+h} = x_N + h·b."""
+        series = self._series(series)
+        self._check(len(series), len(series), horizon)
+        return series.values[-1] + self.slope_ * np.arange(1, horizon + 1)
 
 
 class LinearAR(WindowedForecaster):

@@ -23,6 +23,7 @@ import numpy as np
 
 from rnnlab.data.series import Series, format_date
 from rnnlab.data.splits import Split
+from rnnlab.errors import RnnlabError
 from rnnlab.forecast.base import Forecaster
 from rnnlab.forecast.lag import LagCheck, lag_check
 from rnnlab.forecast.metrics import Scores, score
@@ -219,19 +220,33 @@ def run_forecast(
     next_dates = series.next_dates(config.horizon)
     names = list(dict.fromkeys(("persistence", *config.models)))
     forecasts: dict[str, tuple[Forecaster, np.ndarray, np.ndarray, float]] = {}
+    unfit: dict[str, str] = {}
     for name in names:
         t0 = time.perf_counter()
         net = replace(config.net, cell_options=dict(config.cell_options.get(name, {})))
         f = make_forecaster(
-            name, window, net, config.train, config.ma_window, config.threads, config.device
+            name,
+            window,
+            net,
+            config.train,
+            config.ma_window,
+            config.threads,
+            config.device,
+            season=config.season,
         )
-        f.fit(seen, val_size=split.n_val, progress=None if progress is None else progress(name))
+        try:
+            f.fit(seen, val_size=split.n_val, progress=None if progress is None else progress(name))
+        except RnnlabError as exc:
+            if name != "seasonal_naive" or config.season is not None:
+                raise
+            unfit[name] = str(exc)  # no season in the dates: said beside the scores
+            continue
         test_forecast = f._historical_values(series, test_start)  # NumPy: the scoring's input
         next_values = f._predict_values(config.horizon, series)
         forecasts[name] = (f, test_forecast, next_values, time.perf_counter() - t0)
     base_rmse = float(np.sqrt(np.mean((actual - forecasts["persistence"][1]) ** 2)))
-    results, failed = {}, {}
-    for name in names:
+    results, failed = {}, dict(unfit)
+    for name in forecasts:
         f, test_forecast, next_values, seconds = forecasts[name]
         if not (np.all(np.isfinite(test_forecast)) and np.all(np.isfinite(next_values))):
             history = getattr(f, "history_", None)

@@ -10,12 +10,12 @@ from rnnlab.data.windows import WindowConfig
 from rnnlab.errors import RnnlabError
 from rnnlab.fielderror import FieldError
 from rnnlab.forecast.base import Forecaster
-from rnnlab.forecast.baselines import LinearAR, MovingAverage, Persistence
+from rnnlab.forecast.baselines import Drift, LinearAR, MovingAverage, Persistence, SeasonalNaive
 from rnnlab.forecast.nets import NetConfig
 from rnnlab.forecast.training import TrainConfig
 
-BASELINES = ("persistence", "moving_average", "linear")
-DEFAULT_MODELS = (*BASELINES, "mlp", "rnn", "lstm", "gru")
+BASELINES = ("persistence", "moving_average", "linear", "seasonal_naive", "drift")
+DEFAULT_MODELS = ("persistence", "moving_average", "linear", "mlp", "rnn", "lstm", "gru")
 
 
 def model_names() -> tuple[str, ...]:
@@ -38,11 +38,13 @@ def make_forecaster(
     ma_window: int = 7,
     threads: int | None = 1,
     device: str = "auto",
+    season: int | None = None,
 ) -> Forecaster:
     """A fresh forecaster from the configs (None: the defaults), its parameters set one by one
     (``net.kind`` is replaced by ``name`` for the neural ones); ``threads`` for the neural ones,
     torch threads during fit and predict (None: leave torch's setting as it is); ``device``
-    where they compute (auto, cpu or cuda)."""
+    where they compute (auto, cpu or cuda); ``season`` the seasonal naive's m (None: from the
+    dates)."""
     from dataclasses import replace
 
     from rnnlab.cells import cell_names
@@ -54,6 +56,10 @@ def make_forecaster(
         return Persistence()
     if name == "moving_average":
         return MovingAverage(k=ma_window)
+    if name == "seasonal_naive":
+        return SeasonalNaive(season=season)
+    if name == "drift":
+        return Drift()
     if name == "linear":
         return LinearAR(window.window, target=window.target, scaler=window.scaler)
     if name == "mlp":

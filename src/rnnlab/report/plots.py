@@ -45,6 +45,8 @@ COLORS = {
     "persistence": "tab:gray",
     "moving_average": "tab:olive",
     "linear": "tab:brown",
+    "seasonal_naive": "darkkhaki",
+    "drift": "slategray",
     "mlp": "tab:pink",
     "rnn": "tab:red",
     "irnn": "tab:green",

@@ -18,8 +18,10 @@ from rnnlab.settings.data import DataConfig
 from rnnlab.settings.devices import device_option
 from rnnlab.settings.training import NetConfig, TrainConfig
 
-BASELINES = ("persistence", "moving_average", "linear")  # rnnlab.forecast.models.BASELINES
-DEFAULT_MODELS = (*BASELINES, "mlp", "rnn", "lstm", "gru")
+# rnnlab.forecast.models.BASELINES; seasonal_naive and drift run when named (or with all)
+BASELINES = ("persistence", "moving_average", "linear", "seasonal_naive", "drift")
+DEFAULT_MODELS = ("persistence", "moving_average", "linear", "mlp", "rnn", "lstm", "gru")
+MAX_SEASON = 100_000
 MAX_HORIZON = 10_000
 MAX_SEED = 2**32 - 1
 DEFAULT_OUT = Path("out") / "forecast"
@@ -83,6 +85,7 @@ class ForecastConfig:
     cell_options         per model name, e.g. {"rnn": {"nonlinearity": "relu"}}
     val, test            fractions of the series for validation and for the final test
     ma_window            k of the moving-average baseline
+    season               m of the seasonal naive baseline (None: from the dates' rhythm)
     horizon              next values to predict after the end of the data
     threads              torch threads while the neural models fit and predict (None: as is)
     device               where the neural models train: auto (a CUDA GPU when present), cpu, cuda
@@ -102,6 +105,14 @@ class ForecastConfig:
     val: float = _val()
     test: float = option(0.15, "fraction held out for the test", low=0, above=True, high=0.85)
     ma_window: int = option(7, "k of the moving-average baseline", low=1, high=100_000)
+    season: int | None = option(
+        None,
+        "m of the seasonal naive baseline (x̂_t = x_(t−m))",
+        low=1,
+        high=MAX_SEASON,
+        metavar="M",
+        default_text="from the dates: business days 5, daily 7, monthly 12, 30 min 48, …",
+    )
     horizon: int = option(1, "next values to predict after the data", low=1, high=MAX_HORIZON)
     threads: int | None = _threads()
     device: str = device_option()
@@ -175,6 +186,7 @@ class ForecastConfig:
             "val": self.val,
             "test": self.test,
             "ma_window": self.ma_window,
+            "season": self.season,
             "task": self.task,
             "flat": self.flat,
             "ablation": self.ablation,
