@@ -188,6 +188,8 @@ def _print(console, result, summary: dict) -> None:
             "shift k = the k in 0 to 5 whose actual x_(t−k) the forecast x̂_t is closest to (MSE); "
             "Δ corr = correlation of predicted and actual changes. " + result.lag_note()
         )
+    if result.horizons is not None:
+        _print_horizons(console, result)
     for name, names in summary["features"].items():
         console.print(
             f"{name} reads {len(names)} hand-made features, not the window: {', '.join(names)}."
@@ -212,6 +214,30 @@ def _print(console, result, summary: dict) -> None:
     if summary["report"]:
         console.print(f"Report: {user_text(summary['report'], None)}")
     console.print(f"Done in {result.seconds:.1f} s.")
+
+
+def _print_horizons(console, result) -> None:
+    """Skill per step h for a few steps (80 columns); persistence's row holds its RMSE."""
+    hz = result.horizons
+    steps = hz.shown_steps()
+    table = _table(
+        f"Skill by step ahead, {len(hz.origins)} test origins (recursive)",
+        ("model", *(f"h={h}" for h in steps)),
+    )
+    order = [r.name for r in result.ranking() if r.name in hz.scores]
+    for name in order:
+        sc = hz.scores[name]
+        if name == "persistence":
+            table.add_row("persistence RMSE", *(f"{sc.rmse[h - 1]:.4g}" for h in steps))
+            continue
+        cells = ("—" if sc.skill[h - 1] is None else f"{sc.skill[h - 1]:+.4f}" for h in steps)
+        table.add_row(name, *cells)
+    console.print(table)
+    console.print(
+        "h=k: skill 1 − RMSE/RMSE(persistence) of the forecasts k steps ahead of each origin "
+        "o, made from the data up to o (predictions fed back), against persistence's x_o; "
+        "every step's RMSE and MAE are in --json (horizons)."
+    )
 
 
 def _metrics_only(out: Path | None, summary: dict, console) -> None:

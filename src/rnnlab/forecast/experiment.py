@@ -2,7 +2,8 @@
 
     series -> chronological split -> each model: fit(train + validation) -> one-step forecasts
     of every test point from the actual past -> scores in real units against persistence ->
-    next value(s) after the end of the data
+    next value(s) after the end of the data; with horizon H > 1, 1 … H-step forecasts from
+    every test origin, scored per step (:mod:`rnnlab.forecast.horizons`)
 
 The test part is never passed to ``fit``: not to the scaler, not to the weights, not to early
 stopping. Whether a model's edge over persistence is more than luck is judged with the
@@ -25,6 +26,7 @@ from rnnlab.data.series import Series, format_date
 from rnnlab.data.splits import Split
 from rnnlab.errors import RnnlabError
 from rnnlab.forecast.base import Forecaster
+from rnnlab.forecast.horizons import HorizonResult, score_horizons
 from rnnlab.forecast.lag import LagCheck, lag_check
 from rnnlab.forecast.metrics import Scores, score
 from rnnlab.forecast.models import make_forecaster
@@ -85,6 +87,7 @@ class ForecastResult:
     next_dates: np.ndarray | None
     seconds: float
     failed: dict[str, str] = field(default_factory=dict)  # model -> why it has no scores
+    horizons: HorizonResult | None = None  # per-step scores when the horizon is above 1
 
     @property
     def test_actual(self) -> np.ndarray:
@@ -131,6 +134,7 @@ class ForecastResult:
             "last_value": float(s.values[-1]),
             "training": training,
             "features": {n: r.features for n, r in self.results.items() if r.features},
+            "horizons": None if self.horizons is None else self.horizons.to_dict(),
             "failed": self.failed,
             "seconds": round(self.seconds, 3),
         }
@@ -267,6 +271,11 @@ def run_forecast(
             seconds=seconds,
             lag=lag,
         )
+    horizons = None
+    steps = min(config.horizon, split.n_test)  # a step past the test span has nothing to score
+    if steps > 1:
+        fitted = {name: r.forecaster for name, r in results.items()}
+        horizons = score_horizons(series, test_start, fitted, steps)
     return ForecastResult(
-        series, split, config, results, next_dates, time.perf_counter() - start, failed
+        series, split, config, results, next_dates, time.perf_counter() - start, failed, horizons
     )

@@ -86,7 +86,8 @@ class ForecastConfig:
     val, test            fractions of the series for validation and for the final test
     ma_window            k of the moving-average baseline
     season               m of the seasonal naive baseline (None: from the dates' rhythm)
-    horizon              next values to predict after the end of the data
+    horizon              next values to predict after the end of the data; above 1, the test
+                         span is also scored 1 … H steps ahead (recursive)
     threads              torch threads while the neural models fit and predict (None: as is)
     device               where the neural models train: auto (a CUDA GPU when present), cpu, cuda
     """
@@ -113,7 +114,13 @@ class ForecastConfig:
         metavar="M",
         default_text="from the dates: business days 5, daily 7, monthly 12, 30 min 48, …",
     )
-    horizon: int = option(1, "next values to predict after the data", low=1, high=MAX_HORIZON)
+    horizon: int = option(
+        1,
+        "next values to predict after the data; above 1, also 1…H-step forecasts from every "
+        "test origin (recursive), scored per step against persistence",
+        low=1,
+        high=MAX_HORIZON,
+    )
     threads: int | None = _threads()
     device: str = device_option()
     task: str = option(
@@ -186,6 +193,7 @@ class ForecastConfig:
             "val": self.val,
             "test": self.test,
             "ma_window": self.ma_window,
+            "horizon": self.horizon,
             "season": self.season,
             "task": self.task,
             "flat": self.flat,
