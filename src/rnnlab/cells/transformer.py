@@ -80,6 +80,7 @@ class Block(nn.Module):
         return a + self.mlp(self.ln2(a))  # (B, T, H)
 
 
+@register_cell("transformer")  # the class is its own factory: make_cell(name, I, H, **options)
 class CausalTransformer(Recurrence):
     """A decoder-only Transformer with d_model = H, returning one output per step.
 
@@ -173,24 +174,3 @@ class CausalTransformer(Recurrence):
         """``step`` for t = 1 … T; the final state is h_T (B, H), as ``forward`` returns it."""
         h, _ = super().loop(x, state)  # (B, T, H)
         return h, h[:, -1]
-
-
-@register_cell("transformer")
-def _transformer(
-    input_size: int,
-    hidden_size: int,
-    layers: int = 2,
-    heads: int | None = None,
-    positions: Positions = "sinusoidal",
-    max_len: int = 1024,
-    ff_mult: int = 2,
-) -> CausalTransformer:
-    return CausalTransformer(
-        input_size,
-        hidden_size,
-        layers,
-        heads,
-        positions=positions,
-        max_len=max_len,
-        ff_mult=ff_mult,
-    )

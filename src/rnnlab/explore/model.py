@@ -89,7 +89,6 @@ def _model_data(f, path: Path) -> tuple[dict, dict]:
     trace["next_level"] = float(
         to_level(trace["prediction_real_units"][0], previous, pre.config.target)
     )
-    dates = series.next_dates(1)
     model = {
         "name": f"{series.name}, {net.kind} H={params.hidden_size}",
         "series": series.name,
@@ -98,12 +97,7 @@ def _model_data(f, path: Path) -> tuple[dict, dict]:
         "hidden": params.hidden_size,
         "activation": cell.nonlinearity,
         "weights": {k: v.tolist() for k, v in params.as_dict().items()},
-        "window": window.tolist(),
-        "levels": levels.tolist(),
-        "previous": previous,
-        "target": pre.config.target,
-        "scale": pre.scaler_.to_dict(),
-        "next_date": None if dates is None else str(np.datetime_as_string(dates[0], unit="D")),
+        **_data_fields(series, window, levels, pre),
     }
     return model, trace
 
@@ -264,7 +258,6 @@ def _gated_data(f, where: str) -> tuple[dict, dict]:
     weights = {n: rounded(p.detach().numpy(), WEIGHT_DIGITS) for n, p in cell.named_parameters()}
     weights["w_out"] = rounded(head.weight.detach().numpy(), WEIGHT_DIGITS)
     weights["b_out"] = rounded(head.bias.detach().numpy(), WEIGHT_DIGITS)
-    dates = series.next_dates(1)
     model = {
         "name": f"{series.name}, {kind} H={H}",
         "series": series.name,
@@ -276,11 +269,20 @@ def _gated_data(f, where: str) -> tuple[dict, dict]:
         "equation": EQUATIONS[kind],
         "path_gate": None if path is None else path.name,
         "weights": weights,
+        **_data_fields(series, window, levels, pre),
+    }
+    return model, trace
+
+
+def _data_fields(series, window: np.ndarray, levels: np.ndarray, pre) -> dict:
+    """What every model page shows of the data: the last window, its levels, the target mode,
+    the scaler (the maths outside the cell) and the next date."""
+    dates = series.next_dates(1)
+    return {
         "window": window.tolist(),
         "levels": levels.tolist(),
-        "previous": previous,
+        "previous": float(levels[-1]),
         "target": pre.config.target,
         "scale": pre.scaler_.to_dict(),
         "next_date": None if dates is None else str(np.datetime_as_string(dates[0], unit="D")),
     }
-    return model, trace
