@@ -119,8 +119,18 @@ def _kinds(annotation: Any) -> tuple[type, bool]:
     args = typing.get_args(annotation)
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
         rest = [a for a in args if a is not type(None)]
-        return rest[0], len(rest) < len(args)
+        return typing.get_origin(rest[0]) or rest[0], len(rest) < len(args)
     return typing.get_origin(annotation) or annotation, False
+
+
+def _item_kind(annotation: Any) -> type:
+    """The item type of a ``tuple[X, ...]`` field (``tuple[float, ...] | None`` too): str or
+    float."""
+    args = typing.get_args(annotation)
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        annotation = next(a for a in args if a is not type(None))
+        args = typing.get_args(annotation)
+    return float if args and args[0] is float else str
 
 
 def _choices(meta: dict) -> Sequence[str] | None:
@@ -184,6 +194,22 @@ def check_value(name: str, value: Any, annotation: Any, meta: dict) -> None:
             raise ConfigError(name, f"must be a pathlib.Path, got {_shown(value)}")
         if not str(value).strip():
             raise ConfigError(name, "must be a path, got an empty one")
+        return
+    if kind is tuple and _item_kind(annotation) is float:
+        numbers = isinstance(value, tuple) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value
+        )
+        if not numbers:
+            raise ConfigError(name, f"must be a tuple of numbers, got {_shown(value)}")
+        if not value:
+            raise ConfigError(name, "must hold at least one number")
+        if len(set(value)) < len(value):
+            raise ConfigError(name, f"holds one number twice: {_shown(value)}")
+        for item in value:
+            try:
+                check_value(name, float(item), float, meta)
+            except ConfigError as exc:
+                raise ConfigError(name, f"{exc.detail} (in {_shown(value)})") from None
         return
     if kind is tuple:
         if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
@@ -285,6 +311,18 @@ def _parser_for(name: str, annotation: Any, meta: dict) -> Callable[[str], Any]:
             items = list(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
             if not items:
                 raise argparse.ArgumentTypeError("the list is empty")
+            if _item_kind(annotation) is float:
+                numbers = []
+                for item in items:
+                    try:
+                        numbers.append(float(item.replace("\u2212", "-")))
+                    except ValueError:
+                        raise argparse.ArgumentTypeError(f"{item!r} is not a number") from None
+                try:
+                    check_value(name, tuple(numbers), annotation, meta)
+                except ConfigError as exc:
+                    raise argparse.ArgumentTypeError(exc.text(str)) from None
+                return tuple(numbers)
             choices = _choices(meta)
             for item in items:
                 if choices is not None and item not in choices:
@@ -326,7 +364,7 @@ def _default_note(meta: dict, default: Any, quick: Any, has_quick: bool) -> str:
         if value is True:
             return "on"
         if isinstance(value, tuple):
-            return ",".join(value)
+            return ",".join(v if isinstance(v, str) else f"{v:g}" for v in value)
         return value
 
     text = meta.get("default_text")

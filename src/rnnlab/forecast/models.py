@@ -13,9 +13,17 @@ from rnnlab.forecast.base import Forecaster
 from rnnlab.forecast.baselines import Drift, LinearAR, MovingAverage, Persistence, SeasonalNaive
 from rnnlab.forecast.nets import NetConfig
 from rnnlab.forecast.training import TrainConfig
+from rnnlab.settings.forecasting import BASELINES, DEFAULT_MODELS, STATISTICAL
 
-BASELINES = ("persistence", "moving_average", "linear", "seasonal_naive", "drift")
-DEFAULT_MODELS = ("persistence", "moving_average", "linear", "mlp", "rnn", "lstm", "gru")
+__all__ = [
+    "BASELINES",
+    "DEFAULT_MODELS",
+    "STATISTICAL",
+    "is_neural",
+    "make_forecaster",
+    "model_names",
+    "parse_models",
+]
 
 
 def model_names() -> tuple[str, ...]:

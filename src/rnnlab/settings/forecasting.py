@@ -18,12 +18,19 @@ from rnnlab.settings.data import DataConfig
 from rnnlab.settings.devices import device_option
 from rnnlab.settings.training import NetConfig, TrainConfig
 
-# rnnlab.forecast.models.BASELINES; seasonal_naive and drift run when named (or with all)
-BASELINES = ("persistence", "moving_average", "linear", "seasonal_naive", "drift")
+# rnnlab.forecast.models.BASELINES; seasonal_naive, drift and the statistical models (Nixtla's
+# statsforecast: autoets, autoarima, theta) run when named (or with all)
+STATISTICAL = ("autoets", "autoarima", "theta")
+BASELINES = ("persistence", "moving_average", "linear", "seasonal_naive", "drift", *STATISTICAL)
 DEFAULT_MODELS = ("persistence", "moving_average", "linear", "mlp", "rnn", "lstm", "gru")
 MAX_SEASON = 100_000
 MAX_HORIZON = 10_000
 MAX_SEED = 2**32 - 1
+MAX_ORIGINS = 10_000
+STRATEGIES = ("recursive", "direct")
+REFITS = ("never", "once", "every")
+LOSSES = ("mse", "pinball")
+FEATURES = ("open", "high", "low", "volume", "calendar")
 DEFAULT_OUT = Path("out") / "forecast"
 
 
@@ -87,7 +94,15 @@ class ForecastConfig:
     ma_window            k of the moving-average baseline
     season               m of the seasonal naive baseline (None: from the dates' rhythm)
     horizon              next values to predict after the end of the data; above 1, the test
-                         span is also scored 1 … H steps ahead (recursive)
+                         span is also scored 1 … H steps ahead
+    strategy             how the models forecast H steps: recursive (one step, fed back) or
+                         direct (one output per step, trained on the H targets together)
+    level                prediction-interval levels in % (80, 95), or None for none
+    loss                 what the neural models minimise: mse, or pinball (quantile) loss
+    backtest             rolling-origin backtest with this many origins over the test span
+                         (None: the single test span)
+    refit                in a backtest, when models are fitted again: never, once, every origin
+    features             past covariates (and known-future calendar features) for the nets
     threads              torch threads while the neural models fit and predict (None: as is)
     device               where the neural models train: auto (a CUDA GPU when present), cpu, cuda
     """
@@ -120,6 +135,57 @@ class ForecastConfig:
         "test origin (recursive), scored per step against persistence",
         low=1,
         high=MAX_HORIZON,
+    )
+    strategy: str = option(
+        "recursive",
+        "how H steps are forecast: recursive (one step, fed back as if observed) or direct (one "
+        "output per step h, trained on the H targets together)",
+        choices=STRATEGIES,
+    )
+    level: tuple[float, ...] | None = option(
+        None,
+        "prediction intervals at these levels in %: split-conformal from the validation "
+        "residuals of each step (or, with --loss pinball, the nets' own quantiles), with the "
+        "coverage and width on the test span",
+        low=0,
+        above=True,
+        high=99.9,
+        off="none",
+        metavar="PCT,…",
+        default_text="none",
+    )
+    loss: str = option(
+        "mse",
+        "what the neural models minimise: mse (mean forecast), or pinball (quantile) loss: "
+        "the median, and with --level the quantiles of each interval's ends",
+        choices=LOSSES,
+    )
+    backtest: int | None = option(
+        None,
+        "a rolling-origin backtest: N forecast origins spread over the test span, each "
+        "forecasting the next --horizon steps from the data up to it (expanding window); "
+        "metrics per origin and pooled, Diebold-Mariano with a HAC variance",
+        low=1,
+        high=MAX_ORIGINS,
+        off=0,
+        metavar="N",
+        default_text="none: the single test span",
+    )
+    refit: str = option(
+        "never",
+        "in a backtest, when the models are fitted again: never (the models fitted before the "
+        "test span forecast from every origin), once (refitted at the first origin), every "
+        "(refitted on all the data up to each origin)",
+        choices=REFITS,
+    )
+    features: tuple[str, ...] | None = option(
+        None,
+        "past covariates for the neural models: the dataset's open, high, low, volume (each "
+        "value up to the forecast origin only), and calendar (day of week and of year of the "
+        "target: known in advance); scaled on the training part only",
+        off="none",
+        metavar="NAMES",
+        default_text="none",
     )
     threads: int | None = _threads()
     device: str = device_option()
@@ -167,6 +233,17 @@ class ForecastConfig:
             raise ConfigError("ablation", "runs on the value task; drop {task} direction")
         if self.val + self.test >= 0.9:
             raise ConfigError("val", f"+ {{test}} = {self.val + self.test:g} leaves too little")
+        if self.refit != "never" and self.backtest is None:
+            raise ConfigError("refit", "says when a backtest refits; add {backtest} N")
+        if self.level is not None and self.val == 0:
+            raise ConfigError("level", "needs validation residuals; {val} is 0")
+        if self.task != "value":
+            for name, off in (("strategy", "recursive"), ("loss", "mse")):
+                if getattr(self, name) != off:
+                    raise ConfigError(name, "is for the value task; drop {task} direction")
+            for name in ("level", "backtest", "features"):
+                if getattr(self, name) is not None:
+                    raise ConfigError(name, "is for the value task; drop {task} direction")
 
     @classmethod
     def quick(cls) -> ForecastConfig:
@@ -194,6 +271,12 @@ class ForecastConfig:
             "test": self.test,
             "ma_window": self.ma_window,
             "horizon": self.horizon,
+            "strategy": self.strategy,
+            "level": None if self.level is None else list(self.level),
+            "loss": self.loss,
+            "backtest": self.backtest,
+            "refit": self.refit,
+            "features": None if self.features is None else list(self.features),
             "season": self.season,
             "task": self.task,
             "flat": self.flat,
