@@ -13,7 +13,7 @@ import pytest
 from rnnlab.data.series import Series
 from rnnlab.data.windows import WindowConfig
 from rnnlab.forecast.experiment import run_forecast
-from rnnlab.forecast.horizons import recursive_forecasts, score_horizons
+from rnnlab.forecast.horizons import origin_forecasts, score_horizons
 from rnnlab.forecast.models import make_forecaster
 from rnnlab.forecast.nets import NetConfig
 from rnnlab.forecast.training import TrainConfig
@@ -45,11 +45,11 @@ def dated() -> Series:
 def test_no_value_after_an_origin_is_used(name, dated):
     f = _fitted(name, dated)
     origins = np.arange(119, N - 1)
-    before = recursive_forecasts(f, dated, origins, 5)
+    before = origin_forecasts(f, dated, origins, 5)
     cut = 135  # every value after index 135 changed wildly
     values = dated.values.copy()
     values[cut + 1 :] = values[cut + 1 :] * 3 + 1000
-    after = recursive_forecasts(f, Series(values, dated.dates), origins, 5)
+    after = origin_forecasts(f, Series(values, dated.dates), origins, 5)
     early = origins <= cut
     assert early.sum() == 17
     ok = ~np.isnan(before[early])
@@ -81,7 +81,7 @@ def test_batched_recursion_equals_predict(name):
     s = Series(X.copy())
     f = _fitted(name, s)
     origins = np.array([119, 130, 150])
-    batched = recursive_forecasts(f, s, origins, 4)
+    batched = origin_forecasts(f, s, origins, 4)
     for row, o in zip(batched, origins, strict=True):
         np.testing.assert_allclose(row, f._predict_values(4, s.head(o + 1)), rtol=1e-5)
 

@@ -138,6 +138,13 @@ class Forecaster:
         """(N − start,) one-step-ahead levels from the actual past."""
         raise NotImplementedError
 
+    def _origin_values(self, series: Series, origins: np.ndarray, horizon: int) -> np.ndarray:
+        """(len(origins), horizon): row i holds x̂_{o+1} … x̂_{o+H} for o = origins[i] (the
+        index of the last value seen), forecast from ``series.values[: o + 1]`` alone. This
+        default predicts from each past in turn; subclasses batch it."""
+        rows = [self._predict_values(horizon, series.head(int(o) + 1)) for o in origins]
+        return np.stack(rows) if rows else np.empty((0, horizon))
+
     @property
     def min_history(self) -> int:
         """Points of history the forecaster needs before its first forecast."""
@@ -253,6 +260,30 @@ class WindowedForecaster(Forecaster):
         t = np.arange(start, len(series))
         s_hat = self._predict_scaled(self._inputs(s, t, self._dates(series, t)))
         return self.preprocessor_.to_level(s_hat, series.values[t - 1])
+
+    def _origin_values(self, series: Series, origins: np.ndarray, horizon: int) -> np.ndarray:
+        """The recursive loop of :meth:`_predict_values`, one batch per step: the inputs of
+        every origin stacked, one call of the model per step (the same arithmetic)."""
+        keep = self.config.first_target
+        n = len(series)
+        origins = np.asarray(origins, dtype=np.int64)
+        if len(origins) and origins.min() + 1 < keep:
+            self._check(n, int(origins.min()) + 1)  # the usual "needs … points of history"
+        levels = np.stack([series.values[o + 1 - keep : o + 1] for o in origins])  # (n_o, keep)
+        out = np.empty((len(origins), horizon))
+        for h in range(horizon):
+            rows = []
+            for i, o in enumerate(origins):
+                s = np.append(self.preprocessor_.transform(levels[i]), np.nan)  # target's slot
+                t = o + 1 + h  # the target's index in the series (its date, when it has one)
+                dates = None
+                if series.dates is not None:
+                    dates = series.dates[min(t, n - 1) : min(t, n - 1) + 1]
+                rows.append(self._inputs(s, np.array([keep]), dates))
+            s_hat = self._predict_scaled(np.concatenate(rows))
+            out[:, h] = self.preprocessor_.to_level(s_hat, levels[:, -1])
+            levels = np.concatenate([levels[:, 1:], out[:, h : h + 1]], axis=1)
+        return out
 
     def _predict_values(self, horizon: int = 1, series: Series | None = None) -> np.ndarray:
         """Recursive: predict x̂_{N}, append it as if observed, predict x̂_{N+1}, …"""

@@ -13,7 +13,7 @@ t = T+h−1 … N−1 (n_test − h + 1 forecasts; step 1 is the one-step test):
 
 >>> from rnnlab.forecast.baselines import Persistence
 >>> x = Series(np.array([1.0, 2.0, 4.0, 8.0]))
->>> recursive_forecasts(Persistence().fit(x), x, [1, 2], 2).tolist()
+>>> origin_forecasts(Persistence().fit(x), x, [1, 2], 2).tolist()
 [[2.0, 2.0], [4.0, nan]]
 """
 
@@ -24,53 +24,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnlab.data.series import Series
-from rnnlab.forecast.base import Forecaster, WindowedForecaster
+from rnnlab.forecast.base import Forecaster
 from rnnlab.forecast.metrics import skill
 
-STRATEGY = "recursive"
 
-
-def recursive_forecasts(
-    forecaster: Forecaster, series: Series, origins, horizon: int
-) -> np.ndarray:
+def origin_forecasts(forecaster: Forecaster, series: Series, origins, horizon: int) -> np.ndarray:
     """(len(origins), horizon): row i holds x̂_{o+1} … x̂_{o+H} for origin o = origins[i],
-    forecast from ``series.values[: o + 1]`` only; NaN where o + h is past the end of the
-    series (nothing there to score). Windowed forecasters run batched over the origins (the
-    same arithmetic as their ``predict``); the others call ``predict`` on each past."""
+    forecast from ``series.values[: o + 1]`` only (the forecaster's own multi-step method:
+    recursive, or direct for a model trained so); NaN where o + h is past the end of the
+    series (nothing there to score)."""
     origins = np.asarray(origins, dtype=np.int64)
-    n = len(series)
-    if isinstance(forecaster, WindowedForecaster):
-        out = _windowed(forecaster, series, origins, horizon)
-    else:
-        rows = [forecaster._predict_values(horizon, series.head(int(o) + 1)) for o in origins]
-        out = np.stack(rows) if rows else np.empty((0, horizon))
-    beyond = origins[:, None] + np.arange(1, horizon + 1)[None, :] >= n
-    out = np.asarray(out, dtype=np.float64)
+    out = np.asarray(forecaster._origin_values(series, origins, horizon), dtype=np.float64)
+    out = out.reshape(len(origins), horizon)
+    beyond = origins[:, None] + np.arange(1, horizon + 1)[None, :] >= len(series)
     out[beyond] = np.nan
-    return out
-
-
-def _windowed(f: WindowedForecaster, series: Series, origins: np.ndarray, horizon: int):
-    """The recursive loop of ``WindowedForecaster._predict_values``, one batch per step: the
-    inputs of every origin stacked, one call of the model per step."""
-    keep = f.config.first_target
-    n = len(series)
-    if len(origins) and origins.min() + 1 < keep:
-        f._check(n, int(origins.min()) + 1)  # the usual "needs … points of history" error
-    levels = np.stack([series.values[o + 1 - keep : o + 1] for o in origins])  # (n_o, keep)
-    out = np.empty((len(origins), horizon))
-    for h in range(horizon):
-        rows = []
-        for i, o in enumerate(origins):
-            s = np.append(f.preprocessor_.transform(levels[i]), np.nan)  # the target's slot
-            t = o + 1 + h  # the target's index in the series (its date, when it has one)
-            dates = None
-            if series.dates is not None:
-                dates = series.dates[min(t, n - 1) : min(t, n - 1) + 1]
-            rows.append(f._inputs(s, np.array([keep]), dates))
-        s_hat = f._predict_scaled(np.concatenate(rows))
-        out[:, h] = f.preprocessor_.to_level(s_hat, levels[:, -1])
-        levels = np.concatenate([levels[:, 1:], out[:, h : h + 1]], axis=1)
     return out
 
 
@@ -96,6 +63,7 @@ class HorizonResult:
     forecasts: dict[str, np.ndarray]  # model -> (n_origins, H)
     scores: dict[str, StepScores]
     counts: list[int]  # forecasts scored at each step
+    strategy: str = "recursive"  # how the neural and linear models made their H steps
 
     def shown_steps(self, most: int = 5) -> list[int]:
         """A few steps for an 80-column table: 1, 2, 5, 10, 20, … and H."""
@@ -105,7 +73,7 @@ class HorizonResult:
     def to_dict(self) -> dict:
         """JSON-able form."""
         return {
-            "strategy": STRATEGY,
+            "strategy": self.strategy,
             "steps": list(range(1, self.horizon + 1)),
             "origins": len(self.origins),
             "forecasts_per_step": self.counts,
@@ -114,7 +82,11 @@ class HorizonResult:
 
 
 def score_horizons(
-    series: Series, test_start: int, forecasters: dict[str, Forecaster], horizon: int
+    series: Series,
+    test_start: int,
+    forecasters: dict[str, Forecaster],
+    horizon: int,
+    strategy: str = "recursive",
 ) -> HorizonResult:
     """Forecast 1 … ``horizon`` steps from every origin o = test_start−1 … N−2 with each of
     ``forecasters`` (persistence among them or not: its h-step RMSE is computed here) and
@@ -123,7 +95,7 @@ def score_horizons(
     origins = np.arange(test_start - 1, n - 1)
     x = series.values
     forecasts = {
-        name: recursive_forecasts(f, series, origins, horizon) for name, f in forecasters.items()
+        name: origin_forecasts(f, series, origins, horizon) for name, f in forecasters.items()
     }
     scores, counts = {}, []
     base = []
@@ -141,4 +113,4 @@ def score_horizons(
             mae.append(float(np.mean(np.abs(e))) if rows.any() else float("nan"))
             sk.append(skill(rmse[-1], base[h - 1]) if rows.any() else None)
         scores[name] = StepScores(rmse, mae, sk)
-    return HorizonResult(horizon, origins, forecasts, scores, counts)
+    return HorizonResult(horizon, origins, forecasts, scores, counts, strategy)

@@ -21,7 +21,7 @@ import numpy as np
 
 from rnnlab.data.series import Series
 from rnnlab.forecast.base import Forecaster
-from rnnlab.forecast.horizons import recursive_forecasts
+from rnnlab.forecast.horizons import origin_forecasts
 
 
 def conformal_quantile(residuals: np.ndarray, alpha: float) -> float:
@@ -29,6 +29,41 @@ def conformal_quantile(residuals: np.ndarray, alpha: float) -> float:
     r = np.sort(np.abs(np.asarray(residuals, dtype=np.float64)))
     k = math.ceil((r.size + 1) * (1 - alpha) - 1e-12)  # the float 0.8·5 must stay 4
     return float("inf") if k > r.size or k < 1 else float(r[k - 1])
+
+
+def conformal_halfwidths(
+    forecaster: Forecaster,
+    series: Series,
+    val_start: int,
+    test_start: int,
+    horizon: int,
+    levels: tuple[float, ...],
+) -> dict[float, np.ndarray]:
+    """Per level (a fraction, 0.8): the half-widths q_h, h = 1 … ``horizon`` (an array), from
+    the forecasts made from the origins o = val_start−1 … test_start−2 of the targets
+    o + h < test_start (the data from ``test_start`` on are never read)."""
+    x = series.values
+    val_o = np.arange(val_start - 1, test_start - 1)
+    fv = origin_forecasts(forecaster, series.head(test_start), val_o, horizon)
+    out = {}
+    for level in levels:
+        q = np.empty(horizon)
+        for h in range(1, horizon + 1):
+            rows = val_o + h < test_start
+            q[h - 1] = conformal_quantile(x[val_o[rows] + h] - fv[rows, h - 1], 1 - level)
+        out[level] = q
+    return out
+
+
+def coverage(actual: np.ndarray, forecast: np.ndarray, q: np.ndarray) -> list[float | None]:
+    """Per step (column): the share of |actual − forecast| ≤ q_h over the rows where both are
+    numbers (NaN marks a target past the data); None for a step with none."""
+    err = np.abs(actual - forecast)
+    out: list[float | None] = []
+    for h in range(forecast.shape[1]):
+        ok = np.isfinite(err[:, h])
+        out.append(float(np.mean(err[ok, h] <= q[h])) if ok.any() else None)
+    return out
 
 
 def conformal_by_step(
@@ -43,22 +78,18 @@ def conformal_by_step(
     forecasts made inside [val_start, test_start), and on the test span the empirical coverage
     and the mean width of x̂ ± q_h. Returns ``{level: {"q", "coverage", "width"}}`` (lists by
     step)."""
-    x = series.values
     n = len(series)
-    val_o = np.arange(val_start - 1, test_start - 1)
     test_o = np.arange(test_start - 1, n - 1)
-    fv = recursive_forecasts(forecaster, series.head(test_start), val_o, horizon)
-    ft = recursive_forecasts(forecaster, series, test_o, horizon)
+    ft = origin_forecasts(forecaster, series, test_o, horizon)
+    targets = test_o[:, None] + np.arange(1, horizon + 1)[None, :]
+    actual = np.where(targets < n, series.values[np.minimum(targets, n - 1)], np.nan)
     out = {}
-    for level in levels:
-        q, cover, width = [], [], []
-        for h in range(1, horizon + 1):
-            vrows = val_o + h < test_start
-            res = x[val_o[vrows] + h] - fv[vrows, h - 1]
-            q.append(conformal_quantile(res, 1 - level))
-            trows = test_o + h < n
-            err = np.abs(x[test_o[trows] + h] - ft[trows, h - 1])
-            cover.append(float(np.mean(err <= q[-1])) if trows.any() else None)
-            width.append(2 * q[-1])
-        out[level] = {"q": q, "coverage": cover, "width": width}
+    for level, q in conformal_halfwidths(
+        forecaster, series, val_start, test_start, horizon, levels
+    ).items():
+        out[level] = {
+            "q": q.tolist(),
+            "coverage": coverage(actual, ft, q),
+            "width": (2 * q).tolist(),
+        }
     return out
