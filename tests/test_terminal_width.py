@@ -141,6 +141,20 @@ def test_forecast_fits(monkeypatch, capsys):
     assert_fits(out, whole=tuple(whole))
 
 
+@pytest.mark.parametrize("names", ["aapl,goog,ibm,msft", "aapl,goog,ibm,msft,fb,unemployment"])
+def test_forecast_many_series_fits(monkeypatch, capsys, names):
+    """Several series: skill per series and pooled (in groups of series when many)."""
+    argv = ["forecast", "--quick", "--no-report", "--dataset", names, "--models", "linear,gru"]
+    argv += ["--tail", "120", "--window", "5"]
+    data = json_of(capsys, argv)
+    code, out, _ = render_at(monkeypatch, capsys, argv)
+    assert code == 0
+    whole = [data["verdict"], *data["series"]]
+    whole += [f"{s['skill']:+.4f}" for s in data["scores"] if s["model"] != "persistence"]
+    whole += [f"{p['skill']:+.4f}" for p in data["pooled"] if p["model"] != "persistence"]
+    assert_fits(out, whole=tuple(whole))
+
+
 def test_train_and_predict_fit(monkeypatch, capsys, tmp_path):
     from rnnlab.commands.common import fmt
 

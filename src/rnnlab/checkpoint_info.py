@@ -39,3 +39,18 @@ def recorded_data(path: Path) -> dict:
     if not isinstance(data, dict):
         return {}
     return {k: v for k, v in data.items() if isinstance(v, str | int | float | bool)}
+
+
+def recorded_covariates(path: Path) -> tuple[str, ...] | None:
+    """The covariates the checkpoint's model reads (its columns, then "calendar"), from
+    config.json's model.covariates; None for none or when it cannot be read."""
+    file = Path(path) / CONFIG
+    try:
+        if file.is_symlink() or file.stat().st_size > MAX_PEEK_BYTES:
+            return None
+        config = json.loads(file.read_text(encoding="utf-8"))
+        d = config["model"]["covariates"]
+        names = [n for n in d["names"] if isinstance(n, str)]
+        return (*names, *(("calendar",) if d["calendar"] is True else ())) or None
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
+        return None

@@ -48,7 +48,11 @@ def run(args: argparse.Namespace) -> int:
 
     settings = from_args(ForecastSettings, args, quick=args.quick)
     job = settings.job()
-    series = load_series(settings.data, DEFAULT_DATASET)
+    from rnnlab.data.load import series_names
+
+    if len(series_names(settings.data, DEFAULT_DATASET)) > 1:  # several series: global model
+        return _many(settings, job, args.json)
+    series = load_series(settings.data, DEFAULT_DATASET, settings.forecast.features)
     split = job.split(len(series))  # too few rows: said now, not after the imports
     console = None
     if not args.json:
@@ -105,6 +109,8 @@ def _print_plan(console, series, split, job) -> None:
             f" Training {', '.join(job.neural())}: up to {t.epochs} epochs each ({stop}), "
             f"hidden {job.net.hidden_size}, {job.threads} thread(s)."
         )
+    if job.features:
+        line += f" Covariates {', '.join(job.features)} for the nets; the baselines ignore them."
     console.print(line)
 
 
@@ -119,6 +125,8 @@ def _forecast(series, job, out: Path | None, console) -> int:
         return _direction(series, job, out, console)
     if job.ablation == "features":
         return _ablation(series, job, out, console)
+    if job.backtest is not None:
+        return _backtest(series, job, out, console)
     with epoch_progress(enabled=console is not None) as start:
         result = run_forecast(
             series,
@@ -190,6 +198,8 @@ def _print(console, result, summary: dict) -> None:
         )
     if result.horizons is not None:
         _print_horizons(console, result)
+    if result.intervals is not None:
+        _print_intervals(console, result)
     for name, names in summary["features"].items():
         console.print(
             f"{name} reads {len(names)} hand-made features, not the window: {', '.join(names)}."
@@ -221,7 +231,7 @@ def _print_horizons(console, result) -> None:
     hz = result.horizons
     steps = hz.shown_steps()
     table = _table(
-        f"Skill by step ahead, {len(hz.origins)} test origins (recursive)",
+        f"Skill by step ahead, {len(hz.origins)} test origins ({hz.strategy})",
         ("model", *(f"h={h}" for h in steps)),
     )
     order = [r.name for r in result.ranking() if r.name in hz.scores]
@@ -235,8 +245,47 @@ def _print_horizons(console, result) -> None:
     console.print(table)
     console.print(
         "h=k: skill 1 − RMSE/RMSE(persistence) of the forecasts k steps ahead of each origin "
-        "o, made from the data up to o (predictions fed back), against persistence's x_o; "
+        f"o, made from the data up to o ({_HOW[hz.strategy]}), against persistence's x_o; "
         "every step's RMSE and MAE are in --json (horizons)."
+    )
+
+
+_HOW = {
+    "recursive": "predictions fed back",
+    "direct": "the linear and neural models: one output per step",
+}
+
+
+def _print_intervals(console, result) -> None:
+    """Coverage and width of each model's intervals at each level, at step 1 and step S."""
+    iv = result.intervals
+    steps = sorted({1, iv.steps})
+    columns = ["model", "h"]
+    for level in iv.levels:
+        columns += [f"{100 * level:g}% cover", "width"]
+    nominal = ", ".join(f"{100 * lv:g}%" for lv in iv.levels)
+    table = _table(f"Prediction intervals, test span (nominal {nominal})", tuple(columns))
+    order = [r.name for r in result.ranking()]
+    rows = [(n, "", iv.conformal[n]) for n in order if n in iv.conformal]
+    rows += [(n, " (quantiles)", iv.quantile[n]) for n in order if n in iv.quantile]
+    for name, tag, by_level in rows:
+        for h in steps:
+            cells = [name + tag, str(h)]
+            for level in iv.levels:
+                cell = by_level.get(level)
+                cover = (
+                    None if cell is None or h > len(cell["coverage"]) else cell["coverage"][h - 1]
+                )
+                width = None if cover is None else cell["width"][h - 1]
+                cells.append("—" if cover is None else f"{100 * cover:.1f}")
+                cells.append("—" if width is None or width == float("inf") else f"{width:.4g}")
+            table.add_row(*cells)
+    console.print(table)
+    console.print(
+        "cover = % of test targets inside the interval (beside the nominal level); width = its "
+        "mean width in the series' units. Split-conformal: x̂ ± q_h, q_h from the validation "
+        "residuals of step h (— : too few for the level); (quantiles): between the net's own "
+        "pinball-trained quantiles. Bands for the next values: --json (intervals.next)."
     )
 
 
@@ -326,3 +375,357 @@ def _ablation(series, job, out: Path | None, console) -> int:
     _metrics_only(out, summary, console)
     console.print(f"Done in {result.seconds:.1f} s.")
     return 0
+
+
+def _many(settings, job, json: bool) -> int:
+    """Several series (``--dataset a,b,c``, ``--column a,b,c``): every model on each series
+    alone (local), each neural model also once on all of them (global); scored per series
+    and pooled; metrics.json (no plots) in --out."""
+    from contextlib import nullcontext
+
+    from rnnlab.commands.common import print_json
+    from rnnlab.commands.data_options import epoch_progress, set_threads
+    from rnnlab.data.load import load_many
+    from rnnlab.data.sources import DEFAULT_DATASET
+    from rnnlab.outdir import claim_out
+
+    named = load_many(settings.data, DEFAULT_DATASET)  # every name checked before any data
+    from rnnlab.forecast.models import is_neural
+    from rnnlab.forecast.multi import check_many, run_many, split_of
+
+    check_many(job)
+    splits = {label: split_of(label, s, job) for label, s in named.items()}
+    console = None
+    if not json:
+        from rnnlab.commands.common import make_console
+
+        console = make_console()
+        _print_many_plan(console, named, splits, job)
+    if settings.no_report:
+        claim = nullcontext(None)
+    else:
+        claim = claim_out(settings.out, "--out", "the metrics in", inside=True)
+    with claim as out:
+        set_threads(job.threads)
+        epochs = job.train.epochs
+        with epoch_progress(enabled=console is not None) as start:
+            result = run_many(
+                named,
+                job,
+                progress=lambda name: start(name, epochs) if is_neural(name.split()[-1]) else None,
+            )
+        summary = result.to_dict()
+        if console is None:
+            _metrics_only(out, summary, None)
+            print_json(summary)
+            return 0
+        _print_many(console, result)
+        _metrics_only(out, summary, console)
+        console.print(f"Done in {result.seconds:.1f} s.")
+    return 0
+
+
+def _print_many_plan(console, named: dict, splits: dict, job) -> None:
+    """The series, their splits, and what is trained locally and globally."""
+    from rnnlab.commands.common import user_text
+
+    table = _table(
+        f"{len(named)} series, each split in time on its own",
+        ("series", "points", "first", "last", "train", "val", "test"),
+    )
+    table.columns[0].justify = "left"
+    for label, s in named.items():
+        sp = splits[label]
+        table.add_row(
+            user_text(label),
+            str(len(s)),
+            s.label(0),
+            s.label(len(s) - 1),
+            str(sp.n_train),
+            str(sp.n_val),
+            str(sp.n_test),
+        )
+    console.print(table)
+    neural = ", ".join(job.neural()) or "no neural model"
+    console.print(
+        f"Each series: its own {job.window.scaler} scaler fitted on its own training part "
+        f"(window {job.window.window}, target {job.window.target}). Local: every model on each "
+        f"series alone ({', '.join(job.models)}). Global: one {neural} trained on the windows "
+        f"of all series together (so about {len(named)}× the steps per epoch), early-stopped on "
+        f"their validation windows together; up to {job.train.epochs} epochs each."
+    )
+
+
+def _print_many(console, result) -> None:
+    """Skill per series and pooled for every model (local and global), the global-vs-local
+    counts, the verdict: 80 columns (the series in groups when there are many)."""
+    from rnnlab.commands.common import user_text
+    from rnnlab.forecast.experiment import SIGNIFICANCE
+
+    labels = list(result.series)
+    rows = result.models()
+    names = {(m, k): m if k == "local" else f"{m} global" for m, k in rows}
+    by = {(r.series, r.model, r.kind): r for r in result.scores().itertuples()}
+    pooled = {(m, k): result.pooled(m, k) for m, k in rows}
+
+    def cell(value, p=None) -> str:
+        if value is None or value != value:  # None or NaN
+            return "—"
+        star = "*" if p is not None and p == p and p < SIGNIFICANCE else ""
+        return f"{value:+.4f}{star}"
+
+    width = max(len(n) for n in names.values()) + 3
+    groups, group, used = [], [], width
+    for label in labels:  # as many series per table as fit 80 columns with pooled and mean
+        w = max(len(label), 8) + 3
+        if group and used + w + 2 * 11 > 80:
+            groups.append(group)
+            group, used = [], width
+        group.append(label)
+        used += w
+    groups.append(group)
+    n_test = sum(result.local[label].split.n_test for label in labels)
+    for i, group in enumerate(groups):
+        last = i == len(groups) - 1
+        columns = ("model", *(user_text(g) for g in group), *(("pooled", "mean") if last else ()))
+        title = "Skill against persistence, one-step test forecasts"
+        if len(groups) > 1:
+            title += f" ({i + 1}/{len(groups)})"
+        table = _table(title, columns)
+        for key in rows:
+            m, k = key
+            if m == "persistence":
+                continue
+            cells = [names[key]]
+            for label in group:
+                r = by.get((label, m, k))
+                cells.append("—" if r is None else cell(r.skill, r.p_value))
+            if last:
+                p = pooled[key]
+                cells += [cell(p and p.skill), cell(p and p.mean_skill)]
+            table.add_row(*cells)
+        pers = ["persistence RMSE"]
+        for label in group:
+            r = by.get((label, "persistence", "local"))
+            pers.append("—" if r is None else f"{r.rmse:.4g}")
+        if last:
+            pers += [f"{pooled[('persistence', 'local')].rmse:.4g}", ""]
+        table.add_row(*pers)
+        console.print(table)
+    console.print(
+        "skill = 1 − RMSE/RMSE(persistence) on the series' own test part (* : Diebold-Mariano "
+        f"p < 0.05 that it beats persistence); pooled = 1 − sqrt(Σ SSE)/sqrt(Σ SSE of "
+        f"persistence) over all {n_test} test points (real units: the series with the largest "
+        "moves weigh most); mean = the mean of the series' skills; global = one net trained on "
+        "all series."
+    )
+    if result.results:
+        table = _table(
+            "Global against local, per series",
+            ("model", "global lower RMSE", "global better, p<0.05", "local better, p<0.05"),
+        )
+        for m in result.results:
+            c = result.comparison(m)
+            of = c["of"]
+            table.add_row(
+                m,
+                f"{c['better_on']}/{of}",
+                f"{c['significant']}/{of}",
+                f"{c['local_significant']}/{of}",
+            )
+        console.print(table)
+        steps = []
+        for m in result.results:
+            g, local = result.steps(m)
+            mean = "—" if local is None else f"{local:.0f}"
+            steps.append(f"{m} global {g}, local {mean} per series on average")
+        console.print(
+            "p<0.05: one-sided Diebold-Mariano on the series' test part. Optimisation steps: "
+            + "; ".join(steps)
+            + " (the same epochs over more windows: more steps)."
+        )
+    for label, why in result.failed.items():
+        for m, text in why.items():
+            console.print(f"[red]{user_text(label)} {m}: no scores, {user_text(text, None)}[/]")
+    console.print(f"[bold]Verdict:[/] {result.verdict()}")
+
+
+def _backtest(series, job, out: Path | None, console) -> int:
+    """``--backtest N``: the rolling-origin backtest (:mod:`rnnlab.forecast.backtest`), its
+    tables, and ``metrics.json`` with two plots in ``out``."""
+    from rnnlab.commands.common import print_json
+    from rnnlab.commands.data_options import epoch_progress
+    from rnnlab.forecast.backtest import run_backtest
+    from rnnlab.forecast.models import is_neural
+
+    if console is not None:
+        _print_backtest_plan(console, series, job)
+    say = None if console is None else console.print
+    with epoch_progress(enabled=console is not None) as start:
+        result = run_backtest(
+            series,
+            job,
+            progress=lambda label: (
+                start(label, job.train.epochs) if is_neural(label.split()[0]) else None
+            ),
+            say=say,
+        )
+    summary = result.to_dict()
+    files = _backtest_files(out, result, summary)
+    if console is None:
+        print_json(summary)
+        return 0
+    _print_backtest(console, result)
+    if files:
+        from rnnlab.commands.common import user_text
+
+        console.print(f"Metrics and plots: {', '.join(user_text(f, None) for f in files)}")
+    console.print(f"Done in {result.seconds:.1f} s.")
+    return 0
+
+
+def _backtest_files(out: Path | None, result, summary: dict) -> list[str]:
+    """``metrics.json`` (the summary) and the two plots in ``out``; their paths, also put in
+    the summary (``metrics``, ``plots``; None without ``out``)."""
+    summary["metrics"], summary["plots"] = None, None
+    if out is None:
+        return []
+    import json
+
+    from rnnlab.atomic import write_errors
+    from rnnlab.commands.common import jsonable
+    from rnnlab.report.backtest import write_backtest_plots
+    from rnnlab.report.html import write_text
+
+    with write_errors("--out", "the backtest in", out):
+        out.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(jsonable(summary), indent=2, allow_nan=False) + "\n"
+        metrics = write_text(out / "metrics.json", text)
+        plots = write_backtest_plots(result, out)
+    summary["metrics"] = str(metrics)
+    summary["plots"] = [str(p) for p in plots.values()]
+    return [summary["metrics"], *summary["plots"]]
+
+
+def _print_backtest_plan(console, series, job) -> None:
+    """The origins and what refit means, before the fits (a bad ``backtest`` is said here)."""
+    from rnnlab.forecast.backtest import backtest_origins
+
+    split = job.split(len(series))
+    origins = backtest_origins(split.val_end, len(series), job.backtest)
+    h = min(job.horizon, split.n_test)
+    how = {
+        "never": "the models fitted once, on the data before the test span, forecast from "
+        "every origin",
+        "once": "the models refitted once on all the data before the first origin (the "
+        "validation part too)",
+        "every": "the models refitted at every origin on all the data up to it",
+    }[job.refit]
+    console.print(
+        f"Backtest: {len(origins)} origins from {series.label(int(origins[0]))} to "
+        f"{series.label(int(origins[-1]))}, each forecasting the next {h} step(s) from the "
+        f"data up to it ({job.strategy}); refit {job.refit}: {how}."
+    )
+
+
+def _print_backtest(console, result) -> None:
+    """The backtest in 80 columns: skill and p per step, interval coverage, a few origins,
+    the fits' cost, the verdict."""
+    k = len(result.origins)
+    steps = result.shown_steps()
+    table = _table(
+        f"Pooled skill by step ahead over {k} origins, with p (DM)",
+        ("model", *(f"h={j}" for j in steps), "pooled"),
+    )
+    for name in result.ranking():
+        sc = result.scores[name]
+        if name == "persistence":
+            cells = (f"{sc.step_rmse[j - 1]:.4g}" for j in steps)
+            table.add_row("persistence\n(its RMSE)", *cells, f"{sc.rmse:.4g}")
+            continue
+        cells = []
+        for j in steps:
+            skill, p = sc.step_skill[j - 1], sc.step_p[j - 1]
+            cells.append(f"{_signed(skill)}\np {'—' if p is None else f'{p:.2g}'}")
+        table.add_row(name, *cells, _signed(sc.skill))
+    console.print(table)
+    console.print(
+        "h=k: skill 1 − RMSE/RMSE(persistence) of the k-step forecasts pooled over the "
+        "origins, against persistence's x_o; p: one-sided Diebold-Mariano p that the model "
+        "beats persistence at that step (Newey-West variance, k − 1 lags); pooled: every "
+        "origin and step. RMSE, MAE per step and per origin: --json (backtest)."
+    )
+    if result.intervals is not None:
+        _print_backtest_intervals(console, result, steps)
+    _print_origins(console, result)
+    costly = {m: t for m, t in result.fit_seconds.items() if sum(t) >= 0.01}
+    if costly:
+        fits = ", ".join(f"{m} {len(t)} × {sum(t) / len(t):.2g} s" for m, t in costly.items())
+        console.print(f"Fits (count × mean time): {fits}.")
+    for name, why in result.failed.items():
+        from rnnlab.commands.common import user_text
+
+        console.print(f"[red]{name}: no scores, {user_text(why, None)}[/]")
+    console.print(f"[bold]Verdict:[/] {result.verdict()}")
+
+
+def _signed(v: float | None) -> str:
+    return "—" if v is None else f"{v:+.4f}"
+
+
+def _print_backtest_intervals(console, result, steps: list[int]) -> None:
+    """Coverage (%) and mean width of each model's intervals per level, at a few steps."""
+    levels = result.config.level
+    table = _table(
+        "Interval coverage % and mean width, pooled over the origins",
+        ("model", "level", *(f"h={j}" for j in steps)),
+    )
+    for name in result.ranking():
+        iv = result.intervals[name]
+        for lv in levels:
+            cells = []
+            for j in steps:
+                width = iv.width[lv][j - 1]
+                w = "—" if width is None else f"{width:.3g}"
+                cells.append(f"{100 * iv.coverage[lv][j - 1]:.0f}\nw {w}")
+            table.add_row(name if lv == levels[0] else "", f"{lv:g}%", *cells)
+    console.print(table)
+    console.print(
+        "Split-conformal x̂ ± q_h, q_h from the validation residuals of the fit that "
+        f"forecast from the origin{_ONCE_NOTE if result.config.refit == 'once' else ''}; "
+        "coverage = share of targets inside, beside the nominal level; w = mean width in the "
+        "series' units (— : too few residuals for the level)."
+    )
+
+
+_ONCE_NOTE = " (refit once: of the first fit, since the refit holds nothing out)"
+
+
+def _print_origins(console, result, most: int = 6) -> None:
+    """A few origins (the first and the last ones): persistence's RMSE over the next steps,
+    the best model there and its skill, how many models beat persistence there."""
+    k = len(result.origins)
+    rows = list(range(k)) if k <= most else [*range(most // 2), *range(k - most // 2, k)]
+    shown = "all" if k <= most else f"the first {most // 2} and last {most // 2} of {k}"
+    table = _table(
+        f"Per origin ({shown}), RMSE over the next {result.horizon} step(s)",
+        ("origin", "steps", "persistence", "best model", "its skill", "beat pers."),
+    )
+    table.columns[0].justify = "left"
+    labels, counts = result.labels(), result.origin_counts()
+    others = [m for m in result.ranking() if m != "persistence"]
+    for i in rows:
+        base = result.scores["persistence"].origin_rmse[i]
+        best = min(others, key=lambda m: result.scores[m].origin_rmse[i]) if others else None
+        skills = [result.scores[m].origin_skill[i] for m in others]
+        beat = sum(1 for v in skills if v is not None and v > 0)
+        skill = None if best is None else result.scores[best].origin_skill[i]
+        table.add_row(
+            labels[i],
+            str(counts[i]),
+            f"{base:.4g}",
+            best or "—",
+            _signed(skill),
+            f"{beat}/{len(others)}",
+        )
+    console.print(table)

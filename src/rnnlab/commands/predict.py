@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the directory and read the data (no torch yet), load, predict, print."""
-    from rnnlab.checkpoint_info import checkpoint_dir, recorded_data
+    from rnnlab.checkpoint_info import checkpoint_dir, recorded_covariates, recorded_data
 
     settings = from_args(PredictSettings, args)
     try:
@@ -50,7 +50,14 @@ def run(args: argparse.Namespace) -> int:
             data = settings.data.filled(recorded, given)
         except ConfigError as exc:
             raise cli_error(PredictSettings, exc) from None
-        series = load_series(data)
+        features = recorded_covariates(path)  # the model's covariates: read along the values
+        try:
+            series = load_series(data, features=features)
+        except ConfigError as exc:
+            if exc.field != "features":
+                raise
+            names = ", ".join(features or ())
+            raise RnnlabError(f"--data: the model reads the covariates {names}; {exc}") from None
     return _predict(settings, series, args.json)
 
 

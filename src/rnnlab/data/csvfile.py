@@ -257,8 +257,10 @@ def load_csv(
     dayfirst: bool = False,
     max_bytes: int = MAX_BYTES,
     max_rows: int = MAX_ROWS,
+    covariates: tuple[str, ...] = (),
 ) -> Series:
-    """Read one numeric column (and optionally a date column) of a CSV file into a Series.
+    """Read one numeric column (and optionally a date column) of a CSV file into a Series;
+    ``covariates`` names other numeric columns to carry along (past covariates).
 
     Without ``column``, the one column besides the date is taken; without ``date_column``, a
     column named date, datetime, time, timestamp or day (any case) is taken as the dates.
@@ -312,6 +314,18 @@ def load_csv(
             lead=False,
         )
 
+    for name in covariates:
+        if name not in header or name in (column, date_column):
+            others = ", ".join(repr(h) for h in header if h not in (column, date_column))
+            raise FieldError(
+                "features",
+                "names {0}, which {1} of {2}; its other columns: {3}",
+                repr(name),
+                "is not a column" if name not in header else "is the forecast or date column",
+                path,
+                others or "none",
+            )
+
     def cells(name: str) -> list[str]:
         j = header.index(name)
         out = []
@@ -324,9 +338,13 @@ def load_csv(
             out.append(fields[j])
         return out
 
-    values = parse_numbers(
-        cells(column), lambda i: f"{path}, line {lines[i]}, column {column!r}", sep
-    )
+    def numbers(name: str) -> np.ndarray:
+        return parse_numbers(
+            cells(name), lambda i: f"{path}, line {lines[i]}, column {name!r}", sep
+        )
+
+    values = numbers(column)
+    extra = {name: numbers(name) for name in covariates}  # past covariates, as the values
     dates = None
     if date_column is not None:
         dates = parse_dates(
@@ -352,4 +370,5 @@ def load_csv(
         name=f"{path.name} {column}",
         date_column=date_column,
         fill=fill,
+        covariates=extra,
     )

@@ -42,6 +42,11 @@ class Series:
         The column the values came from.
     date_column : str or None
         The column the dates came from.
+    notes : tuple of str
+        What was done to the data on the way (rows dropped, values filled, the tail kept).
+    covariates : dict of str -> ndarray (N,) float64
+        Other columns of the same rows, by name (past covariates of the neural forecasters,
+        :mod:`rnnlab.data.covariates`): finite like the values, sliced with them. Empty: none.
     """
 
     values: np.ndarray
@@ -51,6 +56,7 @@ class Series:
     column: str = "value"
     date_column: str | None = None
     notes: tuple[str, ...] = field(default=())
+    covariates: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         values = np.asarray(self.values, dtype=np.float64)
@@ -70,6 +76,30 @@ class Series:
             if dates.size > 1 and not np.all(dates[1:] > dates[:-1]):
                 raise RnnlabError(f"{self.name}: dates must be strictly increasing")
             object.__setattr__(self, "dates", dates)
+        object.__setattr__(self, "covariates", self._checked(self.covariates, values.size))
+
+    def _checked(self, covariates: dict, n: int) -> dict[str, np.ndarray]:
+        """Each covariate as (N,) float64, finite and not too large, like the values."""
+        out = {}
+        for key, column in dict(covariates).items():
+            c = np.asarray(column, dtype=np.float64)
+            if not isinstance(key, str) or c.shape != (n,):
+                raise RnnlabError(
+                    f"{self.name}: covariate {key!r} must be named and hold one value per row "
+                    f"({n}), got shape {c.shape}"
+                )
+            bad = np.flatnonzero(~np.isfinite(c) | (np.abs(c) > MAX_MAGNITUDE))
+            if bad.size:
+                i = int(bad[0])
+                raise RnnlabError(
+                    f"{self.name}: covariate {key!r}: value {c[i]:g} at row {i + 1} is not a "
+                    f"finite number up to {MAX_MAGNITUDE:g} in size"
+                )
+            out[key] = c
+        return out
+
+    def _rows(self, rows: slice) -> dict[str, np.ndarray]:
+        return {k: v[rows] for k, v in self.covariates.items()}
 
     def __len__(self) -> int:
         return int(self.values.size)
@@ -85,6 +115,7 @@ class Series:
             self.column,
             self.date_column,
             self.notes,
+            self._rows(slice(None, n)),
         )
 
     def tail(self, n: int, note: str | None = None) -> Series:
@@ -92,7 +123,14 @@ class Series:
         dates = None if self.dates is None else self.dates[-n:]
         notes = self.notes if note is None else (*self.notes, note)
         return Series(
-            self.values[-n:], dates, self.name, self.source, self.column, self.date_column, notes
+            self.values[-n:],
+            dates,
+            self.name,
+            self.source,
+            self.column,
+            self.date_column,
+            notes,
+            self._rows(slice(-n, None)),
         )
 
     def label(self, i: int) -> str:
@@ -209,22 +247,33 @@ def build_series(
     name: str | None = None,
     date_column: str | None = None,
     fill: str | None = None,
+    covariates: dict[str, np.ndarray] | None = None,
 ) -> Series:
     """Validate parsed values (NaN = missing) and dates (NaT = missing) into a :class:`Series`.
 
     ``row(i)`` names row ``i`` for error messages (``"data.csv, line 7"``). Missing values are
     an error unless ``fill`` is ``"ffill"`` (carry the last value forward) or ``"drop"``.
+    ``covariates`` (name -> values of the same rows) obey the same rules: a row dropped for
+    one column is dropped for all.
     """
     x = np.asarray(values, dtype=np.float64)
+    columns = {column: x}
+    for key, c in (covariates or {}).items():
+        columns[key] = np.asarray(c, dtype=np.float64)
+        if columns[key].shape != x.shape:
+            raise RnnlabError(f"{source}, column {key!r}: {columns[key].size} values, not {x.size}")
     where = f"column {column!r}"
     if x.size == 0:
         raise RnnlabError(f"{source}: no data rows")
-    inf = np.flatnonzero(np.isinf(x))
-    if inf.size:
-        raise RnnlabError(f"{row(int(inf[0]))}, {where}: {x[inf[0]]} is not a finite number")
-    big = np.flatnonzero(np.abs(x) > MAX_MAGNITUDE)  # NaN (missing) compares False
-    if big.size:
-        raise RnnlabError(f"{row(int(big[0]))}, {where}: {x[big[0]]:g} {_TOO_BIG}")
+    for key, c in columns.items():
+        inf = np.flatnonzero(np.isinf(c))
+        if inf.size:
+            raise RnnlabError(
+                f"{row(int(inf[0]))}, column {key!r}: {c[inf[0]]} is not a finite number"
+            )
+        big = np.flatnonzero(np.abs(c) > MAX_MAGNITUDE)  # NaN (missing) compares False
+        if big.size:
+            raise RnnlabError(f"{row(int(big[0]))}, column {key!r}: {c[big[0]]:g} {_TOO_BIG}")
     if dates is not None:
         dates = to_ns(np.asarray(dates), row)
         nat = np.flatnonzero(np.isnat(dates))
@@ -245,10 +294,12 @@ def build_series(
                 f"{row(i + 1)}: {what}; the rows must be sorted by {date_column!r}, one per date"
             )
     notes: list[str] = []
-    missing = np.isnan(x)
+    absent = {key: np.isnan(c) for key, c in columns.items()}
+    missing = np.any(list(absent.values()), axis=0)  # rows with a missing value in any column
     if missing.any():
         first = int(np.flatnonzero(missing)[0])
-        count = int(missing.sum())
+        where = f"column {next(k for k, g in absent.items() if g[first])!r}"
+        count = int(sum(g.sum() for g in absent.values()))
         if fill is None:
             raise FieldError(
                 "fill",
@@ -263,6 +314,7 @@ def build_series(
             raise FieldError("fill", "must be one of {0}; got {1}", ", ".join(FILLS), repr(fill))
         if fill == "drop" or missing[0]:
             if fill == "ffill":
+                where = f"column {next(k for k, g in absent.items() if g[0])!r}"
                 raise FieldError(
                     "fill",
                     "{0}, {1}: the first value is missing, so there is nothing to fill forward "
@@ -272,13 +324,16 @@ def build_series(
                     lead=False,
                 )
             keep = ~missing
-            x = x[keep]
+            columns = {key: c[keep] for key, c in columns.items()}
             dates = None if dates is None else dates[keep]
-            notes.append(f"dropped {count} row(s) with a missing value")
+            notes.append(f"dropped {int(missing.sum())} row(s) with a missing value")
         else:
-            idx = np.where(missing, 0, np.arange(x.size))
-            x = x[np.maximum.accumulate(idx)]  # x_t = the last observed value at or before t
+            for key, c in columns.items():
+                idx = np.where(absent[key], 0, np.arange(c.size))
+                columns[key] = c[np.maximum.accumulate(idx)]  # x_t = the last value seen by t
             notes.append(f"filled {count} missing value(s) forward")
+        x = columns[column]
+        where = f"column {column!r}"
         if x.size == 0:
             raise RnnlabError(f"{source}, {where}: every value is missing")
     if x.size < 2:
@@ -305,4 +360,5 @@ def build_series(
         column=column,
         date_column=date_column,
         notes=tuple(notes),
+        covariates={key: c for key, c in columns.items() if key != column},
     )

@@ -175,8 +175,82 @@ def dataset_names() -> tuple[str, ...]:
     return tuple(DATASETS)
 
 
-def load_dataset(name: str = DEFAULT_DATASET, column: str | None = None) -> Series:
-    """One embedded series by name, its default column unless ``column`` names another."""
+def stock_covariates(cols: dict[str, np.ndarray], names: tuple[str, ...]) -> dict:
+    """A stock's past covariates, comparable over time with the split-adjusted target:
+
+        open, high, low    log(x_τ / close_τ)                  the row's own ratio to its close
+        volume             volume_τ · close_τ / adj_close_τ    shares in split-adjusted units
+
+    open, high, low and close are unadjusted prices: AAPL's fell by half at the 2:1 splits of
+    2000 and 2005, where adj_close (the target) runs on. Their ratio to the same row's close is
+    untouched by a split or dividend (the adjustment multiplies both by the same factor), so it
+    is what an adjusted price would give, without the price level, which the target carries
+    already, and which leaves the training range on a trending series (a scaler fitted on
+    AAPL's 2000-2010 prices maps its 2012 prices far beyond anything the net saw); the ratios
+    (the gap from open to close, the day's range) keep one scale throughout. Volume counts
+    shares, which a 2:1 split doubles: times close/adj_close it counts adjusted shares (the
+    forecaster takes its log1p, :mod:`rnnlab.data.covariates`).
+    """
+    out = {}
+    for n in names:
+        if n == "volume":
+            out[n] = cols["volume"] * cols["close"] / cols["adj_close"]
+        else:
+            out[n] = np.log(cols[n] / cols["close"])  # log(x_τ / close_τ)
+    return out
+
+
+STOCK_COVARIATES = ("open", "high", "low", "volume")  # adj_close and close are the prices
+
+
+def _check_covariates(name: str, column: str, wanted: tuple[str, ...]) -> None:
+    """Each of ``wanted`` a covariate dataset ``name`` has (besides ``column``)."""
+    info = DATASETS[name]
+    allowed = STOCK_COVARIATES if info.file == "stocks.csv.gz" else info.columns
+    allowed = tuple(c for c in allowed if c != column)
+    for n in wanted:
+        if n not in allowed:
+            why = "is the column forecast" if n == column else "is not a covariate"
+            raise FieldError(
+                "features",
+                "names {0}, which {1} of dataset {2}; its covariates: {3}",
+                repr(n),
+                why,
+                repr(name),
+                ", ".join((*allowed, "calendar")),
+            )
+
+
+def load_dataset(
+    name: str = DEFAULT_DATASET, column: str | None = None, covariates: tuple[str, ...] = ()
+) -> Series:
+    """One embedded series by name, its default column unless ``column`` names another;
+    ``covariates``: other columns of the same rows to carry along (a stock's open, high, low,
+    volume, as :func:`stock_covariates` makes them comparable with the target)."""
+    info = check_dataset(name, column)
+    column = info.default_column if column is None else column
+    _check_covariates(name, column, tuple(covariates))
+    columns, dates = info.load()
+    if info.file == "stocks.csv.gz":
+        extra = stock_covariates(columns, tuple(covariates))
+    else:
+        extra = {n: columns[n] for n in covariates}
+    return build_series(
+        columns[column],
+        dates,
+        row=lambda i: f"dataset {name}, row {i + 1}",
+        column=column,
+        source=name,
+        name=f"{name} {column}",
+        date_column="date",
+        fill=info.fill,
+        covariates=extra,
+    )
+
+
+def check_dataset(name: str, column: str | None = None) -> Dataset:
+    """The embedded dataset ``name``, checked to have ``column`` (None: its default), without
+    reading its data; errors name the field (dataset, column)."""
     if name not in DATASETS:
         raise FieldError(
             "dataset",
@@ -196,14 +270,4 @@ def load_dataset(name: str = DEFAULT_DATASET, column: str | None = None) -> Seri
             ", ".join(info.columns),
             lead=False,
         )
-    columns, dates = info.load()
-    return build_series(
-        columns[column],
-        dates,
-        row=lambda i: f"dataset {name}, row {i + 1}",
-        column=column,
-        source=name,
-        name=f"{name} {column}",
-        date_column="date",
-        fill=info.fill,
-    )
+    return info

@@ -16,6 +16,7 @@ from rnnlab.forecast.inputs import as_series
 from rnnlab.forecast.lag import LagCheck, lag_check
 from rnnlab.forecast.metrics import Scores, score
 from rnnlab.forecast.models import DEFAULT_MODELS, make_forecaster, model_names
+from rnnlab.forecast.multi import ManyResult, run_many
 from rnnlab.forecast.nets import MLPNet, NetConfig, RecurrentNet
 from rnnlab.forecast.neural import (
     MLPForecaster,
@@ -38,6 +39,7 @@ __all__ = [
     "LinearAR",
     "MLPForecaster",
     "MLPNet",
+    "ManyResult",
     "MovingAverage",
     "NetConfig",
     "NeuralForecaster",
@@ -57,6 +59,7 @@ __all__ = [
     "run_ablation",
     "run_direction",
     "run_forecast",
+    "run_many",
     "save_checkpoint",
     "score",
     "torch_threads",

@@ -25,7 +25,7 @@ import numpy as np
 from rnnlab.data.series import Series
 from rnnlab.data.windows import WindowConfig, windows
 from rnnlab.errors import RnnlabError
-from rnnlab.forecast.base import _WINDOW, Forecaster, WindowedForecaster
+from rnnlab.forecast.base import _WINDOW, Forecaster, WindowedForecaster, check_strategy
 
 
 class Persistence(Forecaster):
@@ -208,6 +208,10 @@ class LinearAR(WindowedForecaster):
 
     ``coef_`` (W,) and ``intercept_`` are found by ``numpy.linalg.lstsq`` (the minimum-norm
     solution when the windows are collinear, as neighbouring prices are).
+
+    With ``strategy="direct"`` and ``horizon`` H it is H regressions on the same windows, one
+    per step h (the target of each: :meth:`WindowedForecaster._targets`): ``coef_`` (W, H),
+    ``intercept_`` (H,).
     """
 
     name = "linear"
@@ -217,18 +221,27 @@ class LinearAR(WindowedForecaster):
         window: int | WindowConfig = _WINDOW.window,
         target: str = _WINDOW.target,
         scaler: str = _WINDOW.scaler,
+        strategy: str = "recursive",
+        horizon: int = 1,
     ) -> None:
         self.window = window  # W, or a whole WindowConfig (then target and scaler come from it)
         self.target = target
         self.scaler = scaler
+        self.strategy = strategy  # "recursive" (one step, fed back) or "direct" (H outputs)
+        self.horizon = horizon  # H, the steps a direct model forecasts
+
+    def _validate(self) -> None:
+        super()._validate()
+        check_strategy(self.strategy, self.horizon)
 
     def _inputs(self, s: np.ndarray, targets: np.ndarray, dates) -> np.ndarray:
         return windows(s, targets, self.config.window)  # (n, W)
 
     def _fit_scaled(self, X, y, X_val, y_val, progress) -> None:
         A = np.hstack([np.ones((len(X), 1)), X])  # (n, 1 + W)
-        beta, *_ = np.linalg.lstsq(A, y, rcond=None)
-        self.intercept_, self.coef_ = float(beta[0]), beta[1:]
+        beta, *_ = np.linalg.lstsq(A, y, rcond=None)  # (1 + W,) or (1 + W, H)
+        self.coef_ = beta[1:]
+        self.intercept_ = float(beta[0]) if beta.ndim == 1 else beta[0]
 
     def _predict_scaled(self, X: np.ndarray) -> np.ndarray:
-        return self.intercept_ + X @ self.coef_  # (n,)
+        return self.intercept_ + X @ self.coef_  # (n,) or (n, H)

@@ -1,8 +1,9 @@
 """Checkpoints: a directory with ``model.safetensors`` and ``config.json``. Never pickle.
 
-    DIR/config.json         format, model (name, net), preprocessing (window, target mode,
-                            scaler), training config and record, data (source, columns, dates),
-                            the tail of the series to predict from, versions
+    DIR/config.json         format, model (name, net, covariates: names, calendar and their
+                            scalers), preprocessing (window, target mode, scaler), training
+                            config and record, data (source, columns, dates), the tail of the
+                            series to predict from (and of its covariates), versions
     DIR/model.safetensors   the weights (safetensors holds plain tensors: loading runs no code)
     DIR/optimizer.safetensors   Adam's moments (neural models), so that training can resume
     DIR/state.*             only in a checkpoint written during training: the rest of what
@@ -30,6 +31,7 @@ import torch
 
 from rnnlab import __version__
 from rnnlab.atomic import write_dir
+from rnnlab.data.covariates import CALENDAR, CovariateScaler
 from rnnlab.data.series import Series
 from rnnlab.data.windows import Preprocessor
 from rnnlab.errors import RnnlabError
@@ -108,6 +110,9 @@ def checkpoint_config(
     if isinstance(f, MLPForecaster):
         model["uses_dates"] = f.uses_dates_
         model["features"] = f.feature_names()  # what the MLP reads, by name (informative)
+    fitted = getattr(f, "covariates_", None)
+    if fitted is not None:  # the covariates' names and scalers (fitted on the training part)
+        model["covariates"] = fitted.to_dict()
     config["preprocessing"] = f.preprocessor_.to_dict()
     config["data"] = {
         "name": s.name,
@@ -126,6 +131,8 @@ def checkpoint_config(
         "values": s.values[tail].tolist(),
         "dates": None if s.dates is None else [str(d) for d in s.dates[tail]],
     }
+    if fitted is not None:  # and the covariates of those points, as the data gave them
+        config["history"]["covariates"] = {n: s.covariates[n][tail].tolist() for n in fitted.names}
     config["versions"] = _versions()
     return config
 
@@ -205,7 +212,7 @@ CONFIG_KEYS = frozenset(
     {"format", "format_version", "model", "train", "training", "preprocessing", "data"}
     | {"history", "versions", "optimizer", "sha256"}
 )
-MODEL_KEYS = frozenset({"name", "kind", "net", "uses_dates", "features"})
+MODEL_KEYS = frozenset({"name", "kind", "net", "uses_dates", "features", "covariates"})
 DATA_KEYS = frozenset(
     {"name", "source", "column", "date_column", "rows", "first", "last", "frequency"}
 )
@@ -216,7 +223,7 @@ READING_KEYS = {
     "max_bytes": int,
     "max_rows": int,
 }
-HISTORY_KEYS = frozenset({"values", "dates"})
+HISTORY_KEYS = frozenset({"values", "dates", "covariates"})
 MAX_CONFIG_BYTES = 256 * 2**20  # far above any real config; a bigger one is not ours
 
 
@@ -297,7 +304,12 @@ def _load_checkpoint(path: Path) -> WindowedForecaster:
                 f"(it has {', '.join(cell_names())})"
             )
         cls = RecurrentForecaster if kind == "recurrent" else MLPForecaster
-        f = cls(net, pre.config, train)
+        covariates = _covariates(model, pre, where)
+        names = None
+        if covariates is not None:
+            names = (*covariates.names, *((CALENDAR,) if covariates.calendar else ()))
+        f = cls(net, pre.config, train, covariates=names)
+        f.covariates_ = covariates
         if kind == "mlp":
             f.uses_dates_ = bool(require(model, "uses_dates", bool, where))
         training = require(config, "training", dict, where)
@@ -306,6 +318,8 @@ def _load_checkpoint(path: Path) -> WindowedForecaster:
         training = {**training, "seconds": timing_seconds(path / TIMING, where)}
         f.history_ = train_history(training, f"{where}: training")
     elif kind == "linear":
+        if "covariates" in model:
+            raise RnnlabError(f"{where}: model.covariates: the linear model reads none")
         f = LinearAR(pre.config)
     else:
         raise RnnlabError(f"{where}: unknown model kind {kind!r}")
@@ -323,9 +337,29 @@ def _load_checkpoint(path: Path) -> WindowedForecaster:
         check_sha256(path / WEIGHTS, sums, where, CONFIG)
         coef = load_tensors(path / WEIGHTS, where)["intercept_and_coef"]
         f.intercept_, f.coef_ = float(coef[0]), coef[1:].numpy().astype(np.float64)
-    f.series_ = _tail(config, pre, where)
+    f.series_ = _tail(config, pre, where, getattr(f, "covariates_", None))
     f.checkpoint_ = config
     return f
+
+
+def _covariates(model: dict, pre: Preprocessor, where: str) -> CovariateScaler | None:
+    """The covariates' names and fitted scalers from ``model.covariates``; None if absent."""
+    if "covariates" not in model:
+        return None
+    d = require(model, "covariates", dict, where)
+    no_bools(d.get("scalers"), "model.covariates.scalers", where)
+    try:
+        fitted = CovariateScaler.from_dict(d)
+    except (RnnlabError, TypeError, ValueError) as exc:
+        raise RnnlabError(f"{where}: model.covariates: {exc}") from None
+    if fitted.kind != pre.config.scaler or not (fitted.names or fitted.calendar):
+        raise RnnlabError(
+            f"{where}: model.covariates: scalers of kind {pre.config.scaler!r}, at least one "
+            "covariate or the calendar"
+        )
+    if CALENDAR in fitted.names:
+        raise RnnlabError(f"{where}: model.covariates: {CALENDAR!r} is not a column")
+    return fitted
 
 
 def _optimizer_tensors(state: dict) -> tuple[dict[str, torch.Tensor], dict]:
@@ -384,9 +418,12 @@ def _optimizer_state(path: Path, checkpoint: dict, module, where: str) -> dict |
 
 
 def _n_features(f: NeuralForecaster) -> int:
-    from rnnlab.data.features import feature_names
-
-    return len(feature_names(f.uses_dates_)) if isinstance(f, MLPForecaster) else 1
+    """The net's inputs: the MLP's named features (covariates included), else per step s_τ
+    and the columns of E_τ."""
+    if isinstance(f, MLPForecaster):
+        return len(f.feature_names())
+    fitted = getattr(f, "covariates_", None)
+    return 1 + (0 if fitted is None else len(fitted.columns))
 
 
 def _check_shapes(f: NeuralForecaster, header: dict, where: str) -> None:
@@ -430,7 +467,9 @@ def _module(f: NeuralForecaster, weights: dict, where: str):
     return module.eval()
 
 
-def _tail(config: dict, pre: Preprocessor, where: str) -> Series:
+def _tail(
+    config: dict, pre: Preprocessor, where: str, fitted: CovariateScaler | None = None
+) -> Series:
     allowed = DATA_KEYS | set(READING_KEYS)
     data = known_keys(require(config, "data", dict, where), allowed, f"{where}: data")
     for key in DATA_KEYS:
@@ -460,6 +499,7 @@ def _tail(config: dict, pre: Preprocessor, where: str) -> Series:
             dates = dates_from_text(dates)  # datetime64[ns], never wrapped around
         except (ValueError, TypeError, OverflowError):
             raise RnnlabError(f"{where}: history.dates are not dates") from None
+    covariates = _tail_covariates(hist, fitted, len(values), where)
     try:
         return Series(
             values,
@@ -468,9 +508,30 @@ def _tail(config: dict, pre: Preprocessor, where: str) -> Series:
             source=data["source"],
             column=data["column"],
             date_column=data["date_column"],
+            covariates=covariates,
         )
     except RnnlabError as exc:
         raise RnnlabError(f"{where}: history: {exc}") from None
+
+
+def _tail_covariates(hist: dict, fitted: CovariateScaler | None, n: int, where: str) -> dict:
+    """history.covariates: one list of ``n`` finite numbers per covariate the model reads."""
+    if fitted is None or not fitted.names:
+        if hist.get("covariates") not in (None, {}):
+            raise RnnlabError(f"{where}: history.covariates: the model reads no covariate")
+        return {}
+    got = require(hist, "covariates", dict, where)
+    if set(got) != set(fitted.names):
+        raise RnnlabError(
+            f"{where}: history.covariates must hold exactly {', '.join(fitted.names)}"
+        )
+    out = {}
+    for name in fitted.names:
+        values = np.asarray(number_list(got[name], f"{where}: history.covariates.{name}"))
+        if values.shape != (n,) or not np.all(np.isfinite(values)):
+            raise RnnlabError(f"{where}: history.covariates.{name} must be {n} finite numbers")
+        out[name] = values
+    return out
 
 
 def describe(f: WindowedForecaster) -> str:

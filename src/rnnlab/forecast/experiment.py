@@ -15,7 +15,6 @@ Diebold-Mariano test on squared errors (h = 1):
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -27,6 +26,7 @@ from rnnlab.data.splits import Split
 from rnnlab.errors import RnnlabError
 from rnnlab.forecast.base import Forecaster
 from rnnlab.forecast.horizons import HorizonResult, score_horizons
+from rnnlab.forecast.intervals import IntervalResult
 from rnnlab.forecast.lag import LagCheck, lag_check
 from rnnlab.forecast.metrics import Scores, score
 from rnnlab.forecast.models import make_forecaster
@@ -88,6 +88,7 @@ class ForecastResult:
     seconds: float
     failed: dict[str, str] = field(default_factory=dict)  # model -> why it has no scores
     horizons: HorizonResult | None = None  # per-step scores when the horizon is above 1
+    intervals: IntervalResult | None = None  # prediction intervals at config.level
 
     @property
     def test_actual(self) -> np.ndarray:
@@ -135,6 +136,7 @@ class ForecastResult:
             "training": training,
             "features": {n: r.features for n, r in self.results.items() if r.features},
             "horizons": None if self.horizons is None else self.horizons.to_dict(),
+            "intervals": None if self.intervals is None else self.intervals.to_dict(),
             "failed": self.failed,
             "seconds": round(self.seconds, 3),
         }
@@ -187,18 +189,27 @@ class ForecastResult:
 
 
 def diebold_mariano(actual: np.ndarray, baseline: np.ndarray, model: np.ndarray) -> float | None:
-    """One-sided p-value that ``model`` has lower squared error than ``baseline`` (h = 1)."""
-    d = (actual - baseline) ** 2 - (actual - model) ** 2  # > 0 where the model is better
-    size = float(np.max(np.abs(d))) if d.size else 0.0
-    if size == 0 or not math.isfinite(size):
-        return None
-    d = d / size  # DM does not change with the scale of d; var(d) of huge d would overflow
-    n = d.size
-    var = float(np.var(d, ddof=1)) if n > 1 else 0.0
-    if var == 0:
-        return None
-    dm = float(np.mean(d)) / math.sqrt(var / n)
-    return 0.5 * math.erfc(dm / math.sqrt(2))  # P(Z > DM)
+    """One-sided p-value that ``model`` has lower squared error than ``baseline`` (h = 1):
+    :func:`rnnlab.forecast.dm.dm_pvalue`, the one implementation (var(d) with ddof = 1)."""
+    from rnnlab.forecast.dm import dm_pvalue
+
+    return dm_pvalue(actual, baseline, model, horizon=1)
+
+
+def multi_step(config: ForecastConfig) -> dict:
+    """The ``make_forecaster`` arguments for how the models forecast H steps and what the nets
+    minimise: a direct model learns ``config.horizon`` outputs; with the pinball loss and
+    ``config.level``, the nets output the quantiles of those intervals' ends and the median."""
+    from rnnlab.forecast.losses import interval_quantiles
+
+    levels = () if config.level is None else tuple(lv / 100 for lv in config.level)
+    quantiles = interval_quantiles(levels) if config.loss == "pinball" and levels else None
+    return {
+        "strategy": config.strategy,
+        "horizon": config.horizon,
+        "loss": config.loss,
+        "quantiles": quantiles,
+    }
 
 
 def run_forecast(
@@ -237,6 +248,8 @@ def run_forecast(
             config.threads,
             config.device,
             season=config.season,
+            features=config.features,
+            **multi_step(config),
         )
         try:
             f.fit(seen, val_size=split.n_val, progress=None if progress is None else progress(name))
@@ -273,9 +286,34 @@ def run_forecast(
         )
     horizons = None
     steps = min(config.horizon, split.n_test)  # a step past the test span has nothing to score
+    fitted = {name: r.forecaster for name, r in results.items()}
     if steps > 1:
-        fitted = {name: r.forecaster for name, r in results.items()}
-        horizons = score_horizons(series, test_start, fitted, steps)
+        horizons = score_horizons(series, test_start, fitted, steps, config.strategy)
+    intervals = None
+    if config.level is not None:
+        from rnnlab.forecast.intervals import score_intervals
+
+        if horizons is not None:
+            test_forecasts = horizons.forecasts
+        else:  # one step: the test forecasts themselves, from origins test_start−1 … N−2
+            test_forecasts = {name: r.test_forecast[:, None] for name, r in results.items()}
+        intervals = score_intervals(
+            fitted,
+            series,
+            split.train_end,
+            test_start,
+            tuple(lv / 100 for lv in config.level),
+            test_forecasts,
+            {name: r.next_values for name, r in results.items()},
+        )
     return ForecastResult(
-        series, split, config, results, next_dates, time.perf_counter() - start, failed, horizons
+        series,
+        split,
+        config,
+        results,
+        next_dates,
+        time.perf_counter() - start,
+        failed,
+        horizons,
+        intervals,
     )

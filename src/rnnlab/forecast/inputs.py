@@ -3,7 +3,8 @@
     rnnlab Series                 used as it is
     pandas Series                 values; dates from a DatetimeIndex (or PeriodIndex), else none
     pandas DataFrame              ``column=`` (not needed for one value column); dates from
-                                  ``date_column=`` or a DatetimeIndex
+                                  ``date_column=`` or a DatetimeIndex; ``covariates=`` other
+                                  numeric columns to carry along (past covariates)
     1-D array or list             values, no dates
 
 Everything goes through :func:`rnnlab.data.series.build_series`, the one set of rules every
@@ -32,21 +33,34 @@ import pandas as pd
 
 from rnnlab.data.series import Series, _offset, build_series, format_date
 from rnnlab.errors import RnnlabError
+from rnnlab.fielderror import FieldError
 
 
 def as_series(
-    data, column: str | None = None, date_column: str | None = None, fill: str | None = None
+    data,
+    column: str | None = None,
+    date_column: str | None = None,
+    fill: str | None = None,
+    covariates: tuple[str, ...] = (),
 ) -> Series:
     """``data`` (see the module docstring) as a validated :class:`Series`.
 
     ``fill`` is ``build_series``'s: None (missing values are an error), "ffill" or "drop".
+    ``covariates``: columns of a DataFrame to carry along (an rnnlab Series carries its own).
     """
     if isinstance(data, Series):
         if column is not None or date_column is not None:
             raise RnnlabError("column= and date_column= are for pandas DataFrames, not a Series")
         return data
     if isinstance(data, pd.DataFrame):
-        return _from_frame(data, column, date_column, fill)
+        return _from_frame(data, column, date_column, fill, tuple(covariates))
+    if covariates:
+        raise FieldError(
+            "covariates",
+            "names columns ({0}) of a pandas DataFrame; got a {1}",
+            ", ".join(covariates),
+            type(data).__name__,
+        )
     if column is not None or date_column is not None:
         raise RnnlabError(
             f"column= and date_column= name columns of a pandas DataFrame; got a "
@@ -70,19 +84,33 @@ def as_series(
     )
 
 
-def _from_frame(frame: pd.DataFrame, column, date_column, fill) -> Series:
+def _from_frame(frame: pd.DataFrame, column, date_column, fill, covariates=()) -> Series:
     columns = [str(c) for c in frame.columns]
     for option, name in (("column", column), ("date_column", date_column)):
         if name is not None and name not in columns:
             raise RnnlabError(f"{option}={name!r} is not a column; the frame has {columns}")
+    for name in covariates:
+        if name not in columns or name in (column, date_column):
+            raise FieldError(
+                "covariates",
+                "names {0}, which {1}; the frame has {2}",
+                repr(name),
+                "is not a column" if name not in columns else "is the value or date column",
+                columns,
+            )
     if column is None:
-        rest = [c for c in columns if c != date_column]
+        rest = [c for c in columns if c not in (date_column, *covariates)]
         if len(rest) != 1:
             raise RnnlabError(f"the frame has {len(rest)} value columns {rest}; name one: column=")
         column = rest[0]
     frame = frame.set_axis(columns, axis=1)
     index = frame.index if date_column is None else pd.Index(frame[date_column])
-    return _build(frame[column].to_numpy(), index, column, "pandas DataFrame", date_column, fill)
+    extra = {
+        name: _numbers(frame[name].to_numpy(), "pandas DataFrame", name) for name in covariates
+    }
+    return _build(
+        frame[column].to_numpy(), index, column, "pandas DataFrame", date_column, fill, extra
+    )
 
 
 def _dates(index: pd.Index | None, date_column: str | None) -> np.ndarray | None:
@@ -105,15 +133,20 @@ def _is_dated(index: pd.Index) -> bool:
     return isinstance(index, pd.DatetimeIndex | pd.PeriodIndex)
 
 
-def _build(values, index, column: str, source: str, date_column, fill) -> Series:
+def _numbers(values, source: str, column: str) -> np.ndarray:
+    """A column as float64 (NaN where missing), or a one-line error naming it."""
     if not (np.issubdtype(np.asarray(values).dtype, np.number) or values.dtype == object):
         raise RnnlabError(
             f"{source}, column {column!r}: values must be numbers, got {values.dtype}"
         )
     try:
-        x = np.asarray(values, dtype=np.float64)  # None (object dtype) becomes NaN: missing
+        return np.asarray(values, dtype=np.float64)  # None (object dtype) becomes NaN: missing
     except (TypeError, ValueError):
         raise RnnlabError(f"{source}, column {column!r}: values must be numbers") from None
+
+
+def _build(values, index, column: str, source: str, date_column, fill, extra=None) -> Series:
+    x = _numbers(values, source, column)
     dates = _dates(index, date_column)
     date_name = date_column or (None if index is None else (index.name or _UNNAMED))
 
@@ -130,6 +163,7 @@ def _build(values, index, column: str, source: str, date_column, fill) -> Series
         name=column,
         date_column=None if dates is None else str(date_name),
         fill=fill,
+        covariates=extra,
     )
 
 

@@ -7,7 +7,14 @@ their weights and the scaler never see it) give, at level 1 − α,
     q_h = the ⌈(n + 1)(1 − α)⌉-th smallest r_i      (infinite when that rank exceeds n)
 
 and the interval x̂ ± q_h, which covers a new exchangeable point with probability at least
-1 − α (Vovk et al. 2005; Lei et al. 2018).
+1 − α (Vovk et al. 2005; Lei et al. 2018). Forecast errors of a series are not exchangeable
+(their spread drifts with the level and the volatility), so the guarantee is no more than a
+hope on real data: :func:`score_intervals` reports the coverage the test span actually got
+beside the nominal level, and the mean width, so that a user sees how far the hope held.
+
+A net trained with the pinball loss has its own interval, between its α/2 and 1 − α/2
+quantile outputs; it is scored the same way beside the conformal one (for every step of a
+direct net, for step 1 of a recursive one).
 
 >>> conformal_quantile(np.array([3.0, -1.0, 2.0, 0.5]), 0.2)   # ⌈5·0.8⌉ = 4th of 0.5, 1, 2, 3
 3.0
@@ -16,6 +23,7 @@ and the interval x̂ ± q_h, which covers a new exchangeable point with probabil
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -92,4 +100,116 @@ def conformal_by_step(
             "coverage": coverage(actual, ft, q),
             "width": (2 * q).tolist(),
         }
+    return out
+
+
+def _label(level: float) -> str:
+    """80.0 -> "80", 97.5 -> "97.5": the JSON key of a level in %."""
+    return f"{100 * level:g}"
+
+
+@dataclass
+class IntervalResult:
+    """Every model's intervals on the test span, per level and step.
+
+    levels      the levels as fractions (0.8, 0.95)
+    steps       S, the steps scored (1 … S)
+    conformal   model -> level -> {"halfwidth", "coverage", "width"} (lists by step)
+    quantile    model -> level -> {"coverage", "width"} (pinball-trained nets only)
+    next        model -> level -> [[low, high] per step]: the bands of the next values
+    """
+
+    levels: tuple[float, ...]
+    steps: int
+    conformal: dict[str, dict[float, dict]] = field(default_factory=dict)
+    quantile: dict[str, dict[float, dict]] = field(default_factory=dict)
+    next: dict[str, dict[float, list]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-able form: levels in % as keys ("80"), None where undefined (an infinite
+        half-width when the validation part is too short for the level)."""
+
+        def clean(v):
+            if isinstance(v, dict):
+                return {(_label(k) if isinstance(k, float) else k): clean(x) for k, x in v.items()}
+            if isinstance(v, list | tuple):
+                return [clean(x) for x in v]
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            return v
+
+        return {
+            "levels": [100 * lv for lv in self.levels],
+            "steps": list(range(1, self.steps + 1)),
+            "method": "split-conformal from validation residuals, per step",
+            "conformal": clean(self.conformal),
+            "quantile": clean(self.quantile),
+            "next": clean(self.next),
+        }
+
+
+def score_intervals(
+    forecasters: dict[str, Forecaster],
+    series: Series,
+    val_start: int,
+    test_start: int,
+    levels: tuple[float, ...],
+    test_forecasts: dict[str, np.ndarray],
+    next_values: dict[str, np.ndarray],
+) -> IntervalResult:
+    """Conformal (and, for quantile nets, quantile) intervals of each model at ``levels``
+    (fractions), scored on the test span.
+
+    ``test_forecasts[name]`` holds (n_origins, S) forecasts from the test origins
+    o = test_start−1 … N−2 (NaN past the data), as :mod:`rnnlab.forecast.horizons` makes
+    them; ``next_values[name]`` the forecasts after the end of the data (their bands go in
+    ``next``, for the first S steps).
+    """
+    n = len(series)
+    origins = np.arange(test_start - 1, n - 1)
+    steps = next(iter(test_forecasts.values())).shape[1]
+    targets = origins[:, None] + np.arange(1, steps + 1)[None, :]
+    actual = np.where(targets < n, series.values[np.minimum(targets, n - 1)], np.nan)
+    result = IntervalResult(tuple(levels), steps)
+    for name, f in forecasters.items():
+        ft = test_forecasts[name]
+        q_by_level = conformal_halfwidths(f, series, val_start, test_start, steps, levels)
+        result.conformal[name] = {
+            level: {
+                "halfwidth": q.tolist(),
+                "coverage": coverage(actual, ft, q),
+                "width": (2 * q).tolist(),
+            }
+            for level, q in q_by_level.items()
+        }
+        ahead = np.asarray(next_values[name])[:steps]
+        result.next[name] = {
+            level: [[float(v - w), float(v + w)] for v, w in zip(ahead, q, strict=False)]
+            for level, q in q_by_level.items()
+        }
+        bands = getattr(f, "_quantile_values", lambda *a: None)(series, origins, steps)
+        if bands is not None:
+            result.quantile[name] = _quantile_scores(f, bands, actual, levels)
+    return result
+
+
+def _quantile_scores(f, bands: np.ndarray, actual: np.ndarray, levels) -> dict:
+    """Coverage and mean width of a quantile net's central intervals (its α/2 and 1 − α/2
+    outputs) on the rows and steps it has bands for."""
+    taus = f._quantile_levels()
+    out = {}
+    for level in levels:
+        alpha = 1 - level
+        ends = (round(alpha / 2, 10), round(1 - alpha / 2, 10))
+        if not all(t in taus for t in ends):
+            continue  # the net was trained for other quantiles
+        lo, hi = (bands[:, :, taus.index(t)] for t in ends)
+        y = actual[:, : bands.shape[1]]
+        cover, width = [], []
+        for h in range(bands.shape[1]):
+            ok = np.isfinite(y[:, h])
+            inside = (lo[ok, h] <= y[ok, h]) & (y[ok, h] <= hi[ok, h])
+            cover.append(float(np.mean(inside)) if ok.any() else None)
+            width.append(float(np.mean(hi[ok, h] - lo[ok, h])) if ok.any() else None)
+        out[level] = {"coverage": cover, "width": width}
     return out

@@ -47,12 +47,19 @@ def make_forecaster(
     threads: int | None = 1,
     device: str = "auto",
     season: int | None = None,
+    strategy: str = "recursive",
+    horizon: int = 1,
+    loss: str = "mse",
+    quantiles: tuple[float, ...] | None = None,
+    features: tuple[str, ...] | None = None,
 ) -> Forecaster:
     """A fresh forecaster from the configs (None: the defaults), its parameters set one by one
     (``net.kind`` is replaced by ``name`` for the neural ones); ``threads`` for the neural ones,
     torch threads during fit and predict (None: leave torch's setting as it is); ``device``
     where they compute (auto, cpu or cuda); ``season`` the seasonal naive's m (None: from the
-    dates)."""
+    dates); ``strategy`` and ``horizon`` how the linear and neural models forecast H steps
+    (direct: H outputs); ``loss`` and ``quantiles`` what the neural ones minimise; ``features``
+    the neural ones' covariates (:mod:`rnnlab.data.covariates`; the baselines ignore them)."""
     from dataclasses import replace
 
     from rnnlab.cells import cell_names
@@ -69,12 +76,18 @@ def make_forecaster(
     if name == "drift":
         return Drift()
     if name == "linear":
-        return LinearAR(window.window, target=window.target, scaler=window.scaler)
+        return LinearAR(
+            window.window, window.target, window.scaler, strategy=strategy, horizon=horizon
+        )
+    steps = {"strategy": strategy, "horizon": horizon, "loss": loss, "quantiles": quantiles}
+    steps["covariates"] = features  # the nets read them, the baselines never
     if name == "mlp":
-        return MLPForecaster.from_configs(net, window, train, threads=threads, device=device)
+        return MLPForecaster.from_configs(
+            net, window, train, threads=threads, device=device, **steps
+        )
     if name in cell_names():
         return RecurrentForecaster.from_configs(
-            replace(net, kind=name), window, train, threads=threads, device=device
+            replace(net, kind=name), window, train, threads=threads, device=device, **steps
         )
     raise RnnlabError(f"unknown model {name!r}; choose from {', '.join(model_names())}")
 

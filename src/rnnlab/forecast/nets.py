@@ -19,11 +19,12 @@ from rnnlab.settings.training import NetConfig
 class RecurrentNet(nn.Module):
     """``layers`` cells in a stack and a linear head on the last hidden state.
 
-    Arguments: ``config`` (:class:`NetConfig`), ``input_size`` I.
-    Forward: x (B, T, I) -> ŷ (B,).
+    Arguments: ``config`` (:class:`NetConfig`), ``input_size`` I, ``outputs`` K (one per
+    step of a direct model and per quantile of a quantile model).
+    Forward: x (B, T, I) -> ŷ (B,) for K = 1, else (B, K).
     """
 
-    def __init__(self, config: NetConfig, input_size: int = 1) -> None:
+    def __init__(self, config: NetConfig, input_size: int = 1, outputs: int = 1) -> None:
         super().__init__()
         from rnnlab.cells import make_cell
 
@@ -39,7 +40,7 @@ class RecurrentNet(nn.Module):
                 ) from None
         self.cells = nn.ModuleList(cells)
         self.dropout = nn.Dropout(config.dropout)
-        self.head = nn.Linear(H, 1)
+        self.head = nn.Linear(H, outputs)
 
     def hidden_states(self, x: Tensor) -> Tensor:
         """The last layer's hidden states (B, T, H)."""
@@ -51,27 +52,29 @@ class RecurrentNet(nn.Module):
         return h
 
     def forward(self, x: Tensor) -> Tensor:
-        """ŷ = W_out·h_T + b_out: (B, T, I) -> (B,)."""
+        """ŷ = W_out·h_T + b_out: (B, T, I) -> (B,) (or (B, K))."""
         h = self.hidden_states(x)  # (B, T, H)
-        return self.head(h[:, -1]).squeeze(-1)  # (B,)
+        y = self.head(h[:, -1])  # (B, K)
+        return y.squeeze(-1) if y.shape[-1] == 1 else y
 
 
 class MLPNet(nn.Module):
     """A feed-forward net: ``layers`` hidden layers of ReLU units and a linear output.
 
-    Forward: features f (B, F) -> ŷ (B,).
+    Forward: features f (B, F) -> ŷ (B,), or (B, K) for ``outputs`` K > 1.
     """
 
-    def __init__(self, config: NetConfig, n_features: int) -> None:
+    def __init__(self, config: NetConfig, n_features: int, outputs: int = 1) -> None:
         super().__init__()
         parts: list[nn.Module] = []
         width = n_features
         for _ in range(config.layers):
             parts += [nn.Linear(width, config.hidden_size), nn.ReLU(), nn.Dropout(config.dropout)]
             width = config.hidden_size
-        parts.append(nn.Linear(width, 1))
+        parts.append(nn.Linear(width, outputs))
         self.net = nn.Sequential(*parts)
 
     def forward(self, f: Tensor) -> Tensor:
-        """(B, F) -> (B,)."""
-        return self.net(f).squeeze(-1)
+        """(B, F) -> (B,) (or (B, K))."""
+        y = self.net(f)
+        return y.squeeze(-1) if y.shape[-1] == 1 else y

@@ -40,10 +40,12 @@ from rnnlab.data.windows import WindowConfig, windows
 from rnnlab.devices import resolve_device
 from rnnlab.errors import RnnlabError
 from rnnlab.fielderror import FieldError
-from rnnlab.forecast.base import _WINDOW, WindowedForecaster, named
+from rnnlab.forecast.base import _WINDOW, WindowedForecaster, check_strategy, named
+from rnnlab.forecast.losses import quantile_loss, squared_error
 from rnnlab.forecast.nets import MLPNet, NetConfig, RecurrentNet
 from rnnlab.forecast.training import TrainConfig, TrainState, train
 from rnnlab.settings.devices import DEVICES
+from rnnlab.settings.forecasting import LOSSES
 
 _NET, _TRAIN = NetConfig(), TrainConfig()  # the library's defaults, read by the constructors
 NET_PARAMS = {"hidden_size": "hidden_size", "layers": "layers", "dropout": "dropout"}
@@ -152,6 +154,40 @@ class NeuralForecaster(WindowedForecaster):
             raise RnnlabError(f"threads must be a whole number at least 1, or None; got {t!r}")
         if self.device not in DEVICES:
             raise RnnlabError(f"device must be one of {', '.join(DEVICES)}; got {self.device!r}")
+        check_strategy(getattr(self, "strategy", "recursive"), getattr(self, "horizon", 1))
+        loss = getattr(self, "loss", "mse")
+        if loss not in LOSSES:
+            raise RnnlabError(f"loss must be one of {', '.join(LOSSES)}; got {loss!r}")
+        quantiles = getattr(self, "quantiles", None)
+        if quantiles is not None:
+            ok = isinstance(quantiles, tuple | list) and all(
+                isinstance(q, float | int) and not isinstance(q, bool) and 0 < q < 1
+                for q in quantiles
+            )
+            if not ok or not quantiles:
+                raise RnnlabError(
+                    f"quantiles must be numbers between 0 and 1 (exclusive), got {quantiles!r}"
+                )
+            if loss != "pinball":
+                raise RnnlabError("quantiles are what loss='pinball' learns; set loss='pinball'")
+
+    def _quantile_levels(self) -> tuple[float, ...] | None:
+        """With the pinball loss, the quantiles the net outputs (sorted, the median among
+        them: the point forecast); None for the mean-squared-error nets."""
+        if getattr(self, "loss", "mse") != "pinball":
+            return None
+        given = getattr(self, "quantiles", None) or ()
+        return tuple(sorted({0.5, *(float(q) for q in given)}))
+
+    def _outputs(self) -> int:
+        """K = H·Q outputs: one per step of a direct model, per quantile of a quantile one."""
+        quantiles = self._quantile_levels()
+        return self._direct_steps() * (1 if quantiles is None else len(quantiles))
+
+    def _loss(self):
+        """The training loss: squared error, or the pinball loss at the net's quantiles."""
+        quantiles = self._quantile_levels()
+        return squared_error if quantiles is None else quantile_loss(quantiles)
 
     def build_module(self, n_features: int) -> nn.Module:
         """A fresh, untrained module for inputs with ``n_features`` features."""
@@ -186,6 +222,7 @@ class NeuralForecaster(WindowedForecaster):
             history=getattr(self, "history_", None) if warm else None,  # the record goes on
             state=self.resume,
             device=self.device,
+            loss=self._loss(),
         )
         # on the CPU like the weights, wherever training ran: a checkpoint loads anywhere
         self.optimizer_state_ = _on_cpu(optimizer.state_dict())
@@ -225,6 +262,16 @@ class RecurrentForecaster(NeuralForecaster):
                            ``--threads``: fastest for these small nets); None: torch's setting
     device : str           where fit and predict compute: "auto" (a CUDA GPU when torch sees
                            one), "cpu" or "cuda"; the fitted module rests on the CPU
+    strategy : str         "recursive" (one output, fed back for more steps) or "direct" (one
+                           output per step h = 1 … ``horizon``, trained on the H targets)
+    horizon : int          H, the steps a direct model forecasts (unused when recursive)
+    loss : str             "mse", or "pinball": the quantile loss, the median the point
+                           forecast (:mod:`rnnlab.forecast.losses`)
+    quantiles : tuple      with the pinball loss, the quantiles to output besides the median
+                           (0.1, 0.9 for an 80 % interval)
+    covariates : tuple     names (:mod:`rnnlab.data.covariates`): past covariates by column
+                           (a DataFrame's given to fit, an rnnlab Series' own), and
+                           "calendar"; step τ then reads [s_τ, c_τ, calendar(τ+1)]; None: none
     warm_start : bool      a second ``fit`` trains on from the fitted weights and scaler
     resume : TrainState    an interrupted fit's state: ``fit`` finishes that fit
     net, window, train     the older form: whole configs (a NetConfig, a WindowConfig, a
@@ -258,6 +305,11 @@ class RecurrentForecaster(NeuralForecaster):
         seed: int = _TRAIN.seed,
         threads: int | None = 1,
         device: str = "auto",
+        strategy: str = "recursive",
+        horizon: int = 1,
+        loss: str = "mse",
+        quantiles: tuple[float, ...] | None = None,
+        covariates: tuple[str, ...] | None = None,
         warm_start: bool = False,
         resume: TrainState | None = None,
     ) -> None:
@@ -280,6 +332,11 @@ class RecurrentForecaster(NeuralForecaster):
         self.seed = seed
         self.threads = threads
         self.device = device
+        self.strategy = strategy
+        self.horizon = horizon
+        self.loss = loss
+        self.quantiles = quantiles
+        self.covariates = covariates
         self.warm_start = warm_start
         self.resume = resume  # an interrupted fit's state: fit goes on from it (implies warm)
 
@@ -297,12 +354,19 @@ class RecurrentForecaster(NeuralForecaster):
         if kind not in cell_names():
             raise RnnlabError(f"cell must be one of {', '.join(cell_names())}; got {kind!r}")
 
-    def _inputs(self, s: np.ndarray, targets: np.ndarray, dates) -> np.ndarray:
-        return windows(s, targets, self.config.window)[:, :, None]  # (n, W, 1)
+    def _inputs(self, s: np.ndarray, targets: np.ndarray, dates, exog=None) -> np.ndarray:
+        """Step τ = t − W … t − 1 reads x_τ = [s_τ] (n, W, 1), or with covariates
+        x_τ = [s_τ, E_τ] = [s_τ, c_τ, calendar(τ+1)] (n, W, 1 + E)."""
+        W = self.config.window
+        x = windows(s, targets, W)[:, :, None]  # (n, W, 1)
+        if exog is None:
+            return x
+        idx = np.asarray(targets)[:, None] - W + np.arange(W)[None, :]  # (n, W): τ
+        return np.concatenate([x, exog[idx]], axis=2)  # (n, W, 1 + E)
 
     def build_module(self, n_features: int) -> RecurrentNet:
         """A :class:`RecurrentNet` reading ``n_features`` per step."""
-        return RecurrentNet(self.net_config, input_size=n_features)
+        return RecurrentNet(self.net_config, input_size=n_features, outputs=self._outputs())
 
     @property
     def cells(self) -> nn.ModuleList:
@@ -337,6 +401,11 @@ class MLPForecaster(NeuralForecaster):
         seed: int = _TRAIN.seed,
         threads: int | None = 1,
         device: str = "auto",
+        strategy: str = "recursive",
+        horizon: int = 1,
+        loss: str = "mse",
+        quantiles: tuple[float, ...] | None = None,
+        covariates: tuple[str, ...] | None = None,
         warm_start: bool = False,
         resume: TrainState | None = None,
     ) -> None:
@@ -357,6 +426,11 @@ class MLPForecaster(NeuralForecaster):
         self.seed = seed
         self.threads = threads
         self.device = device
+        self.strategy = strategy
+        self.horizon = horizon
+        self.loss = loss
+        self.quantiles = quantiles
+        self.covariates = covariates
         self.warm_start = warm_start
         self.resume = resume
 
@@ -368,17 +442,28 @@ class MLPForecaster(NeuralForecaster):
         self.uses_dates_ = series.dates is not None
         super()._fit(series, val_size, progress)
 
-    def _inputs(self, s: np.ndarray, targets: np.ndarray, dates) -> np.ndarray:
+    def _inputs(self, s: np.ndarray, targets: np.ndarray, dates, exog=None) -> np.ndarray:
+        """The hand-made features of target t (n, F), and with covariates E_{t−1}: the last
+        values c_{t−1} and the target's day of year (its day of week is a feature already)."""
         if self.config.window < SPAN:
             raise FieldError("window", "mlp: its features need {window} >= {0}", SPAN, lead=False)
         if self.uses_dates_ and dates is None:
             raise RnnlabError("mlp: it was trained with day-of-week features; give data with dates")
-        return mlp_features(s, targets, dates if self.uses_dates_ else None)  # (n, F)
+        X = mlp_features(s, targets, dates if self.uses_dates_ else None)  # (n, F)
+        if exog is None:
+            return X
+        keep = [i for i, c in enumerate(self.covariates_.columns) if not c.startswith("dow")]
+        return np.concatenate([X, exog[np.asarray(targets) - 1][:, keep]], axis=1)  # (n, F+E)
 
     def build_module(self, n_features: int) -> MLPNet:
         """An :class:`MLPNet` on ``n_features`` features."""
-        return MLPNet(self.net_config, n_features)
+        return MLPNet(self.net_config, n_features, outputs=self._outputs())
 
     def feature_names(self) -> list[str]:
         """The names of the features, in the order the net sees them."""
-        return feature_names(self.uses_dates_)
+        names = feature_names(self.uses_dates_)
+        fitted = getattr(self, "covariates_", None)
+        if fitted is None:
+            return names
+        return names + [c if c.startswith("doy") else f"{c}_(t-1)"
+                        for c in fitted.columns if not c.startswith("dow")]  # fmt: skip

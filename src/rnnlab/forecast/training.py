@@ -1,4 +1,5 @@
-"""The training loop: Adam on the mean squared error, early stopping, optional clipping.
+"""The training loop: Adam on the mean squared error (or another loss of
+:mod:`rnnlab.forecast.losses`), early stopping, optional clipping.
 
 It knows nothing of the model beyond ``module(X) -> (B,)`` predictions, so any part of rnnlab
 can reuse it (the gradient diagnostics use it to show gradients exploding). Per optimisation
@@ -31,6 +32,7 @@ from torch import Tensor, nn
 from rnnlab.devices import resolve_device
 from rnnlab.errors import RnnlabError
 from rnnlab.forecast import distributed
+from rnnlab.forecast.losses import Loss, squared_error
 from rnnlab.settings.training import TrainConfig
 from rnnlab.stepper import Stepper
 
@@ -131,15 +133,25 @@ def _batches(n: int, size: int, generator: torch.Generator | None) -> list[Tenso
     return list(torch.split(order, size))
 
 
+def _window_losses(pred: Tensor, y: Tensor, loss: Loss) -> Tensor:
+    """(B,): each window's loss, the mean of ``loss``'s elements over its outputs (one for a
+    one-step model; H steps, Q quantiles for others)."""
+    elements = loss(pred, y)
+    return elements.reshape(len(elements), -1).mean(dim=1)
+
+
 @torch.no_grad()
-def evaluate_loss(module: nn.Module, X: Tensor, y: Tensor, batch_size: int = 4096) -> float:
-    """Mean squared error of ``module`` on (X, y), in eval mode, in batches."""
+def evaluate_loss(
+    module: nn.Module, X: Tensor, y: Tensor, batch_size: int = 4096, loss: Loss = squared_error
+) -> float:
+    """The mean loss (default: squared error) of ``module`` on (X, y), in eval mode, in
+    batches."""
     was_training = module.training
     module.eval()
     total = 0.0
     for i in range(0, len(y), batch_size):
-        pred = module(X[i : i + batch_size])  # (B,)
-        total += float(((pred - y[i : i + batch_size]) ** 2).sum())
+        pred = module(X[i : i + batch_size])  # (B,) or (B, outputs)
+        total += float(_window_losses(pred, y[i : i + batch_size], loss).sum())
     module.train(was_training)
     return total / max(len(y), 1)
 
@@ -154,20 +166,29 @@ def _diverged_message(what: str, epoch: int, step: int, norm: float | None, clip
     )
 
 
-def _batch_loss(net: nn.Module, X: Tensor, y: Tensor, idx: Tensor, rank: int, size: int):
-    """The loss to differentiate for the batch ``idx`` and the batch's MSE as a float.
+def _batch_loss(
+    net: nn.Module,
+    X: Tensor,
+    y: Tensor,
+    idx: Tensor,
+    rank: int,
+    size: int,
+    loss: Loss = squared_error,
+):
+    """The loss to differentiate for the batch ``idx`` and its value as a float.
 
-    One process: L = (1/B) Σ_i (ŷ_i − y_i)². With ``size`` ranks, this rank's shard only,
-    scaled so that DDP's average of the ranks' gradients is ∇L (see
-    :mod:`rnnlab.forecast.distributed`); the MSE is summed over the ranks, the same on each.
+    One process: L = (1/B) Σ_i ℓ_i, ℓ_i the window's mean ``loss`` (squared error: the MSE,
+    ℓ_i = (ŷ_i − y_i)²). With ``size`` ranks, this rank's shard only, scaled so that DDP's
+    average of the ranks' gradients is ∇L (see :mod:`rnnlab.forecast.distributed`); the loss
+    is summed over the ranks, the same on each.
     """
     if size == 1:
-        loss = ((net(X[idx]) - y[idx]) ** 2).mean()  # MSE over the batch
-        return loss, float(loss.detach())
+        value = _window_losses(net(X[idx]), y[idx], loss).mean()  # mean over the batch
+        return value, float(value.detach())
     shard, weight = idx[rank::size], size / len(idx)  # windows r, r + N, … of the batch
     if len(shard) == 0:  # a last batch with fewer windows than ranks: join in with weight 0
         shard, weight = idx[:1], 0.0
-    sse = ((net(X[shard]) - y[shard]) ** 2).sum()  # Σ over the shard of (ŷ − y)²
+    sse = _window_losses(net(X[shard]), y[shard], loss).sum()  # Σ over the shard of ℓ_i
     part = sse.detach().double() if weight else torch.zeros((), dtype=torch.float64)
     total = distributed.sum_over_ranks(part.to(sse.device))  # Σ over the whole batch
     return sse * weight, float(total) / len(idx)
@@ -183,8 +204,11 @@ def train(
     history: TrainHistory | None = None,
     state: TrainState | None = None,
     device: str = "auto",
+    loss: Loss = squared_error,
 ) -> TrainHistory:
-    """Fit ``module`` so that ``module(X)`` (B,) approaches y (B,) in mean squared error.
+    """Fit ``module`` so that ``module(X)`` (B,) approaches y (B,) in mean squared error (or
+    in ``loss``, element by element and averaged per window: (B, outputs) against y (B, H)
+    for a direct or a quantile model; see :mod:`rnnlab.forecast.losses`).
 
     Adam with ``config.lr``; after each epoch the validation loss decides early stopping, and
     the weights of the best validation epoch are restored at the end. Without validation data
@@ -242,7 +266,7 @@ def train(
     for epoch in range(done + 1, config.epochs + 1):
         epoch_losses = []
         for step, idx in enumerate(_batches(len(y), config.batch_size, generator), start=1):
-            halt = stepper.step(lambda idx=idx: _batch_loss(net, X, y, idx, rank, size))
+            halt = stepper.step(lambda idx=idx: _batch_loss(net, X, y, idx, rank, size, loss))
             if halt is not None:
                 history.status = "diverged"
                 history.message = _diverged_message(
@@ -255,7 +279,7 @@ def train(
         history.train_loss.append(sum(epoch_losses) / len(epoch_losses))
         val_loss = None
         if val_data is not None and len(val_data[1]):
-            val_loss = evaluate_loss(module, *val_data)
+            val_loss = evaluate_loss(module, *val_data, loss=loss)
             if size > 1:  # one decision for all ranks
                 val_loss = distributed.from_rank0(val_loss, dev)
             history.val_loss.append(val_loss)

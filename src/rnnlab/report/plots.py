@@ -312,3 +312,59 @@ def plot_skill(result: ForecastResult, path: Path) -> Path:
     """Skill = 1 − RMSE / RMSE_persistence per model (> 0 beats persistence), best first."""
     skills = {r.name: r.scores.skill for r in result.ranking() if r.scores.skill is not None}
     return _save(skill_figure(skills), path)
+
+
+def interval_model(result: ForecastResult) -> str | None:
+    """The model whose intervals the plot shows: the best by test RMSE other than persistence
+    (persistence when it ran alone); None without intervals."""
+    if result.intervals is None:
+        return None
+    names = [r.name for r in result.ranking() if r.name in result.intervals.conformal]
+    others = [n for n in names if n != "persistence"]
+    return (others or names or [None])[0]
+
+
+def intervals_figure(result: ForecastResult) -> Figure | None:
+    """One model's conformal bands at each level: its one-step forecasts over the last
+    :data:`ZOOM` test points, and its next values after the data, each step with its own
+    half-width q_h; None without intervals."""
+    model = interval_model(result)
+    if model is None:
+        return None
+    iv = result.intervals
+    x = _x(result)
+    s = result.series
+    n = len(s)
+    r = result.results[model]
+    tail = slice(max(result.split.val_end, n - ZOOM), n)
+    fig, axes = new_figure(1, 1, figsize=(10, 4))
+    ax = axes[0]
+    color = model_color(model)
+    ax.plot(x[tail], s.values[tail], color=model_color("actual"), lw=1.6, label="actual")
+    test = r.test_forecast[tail.start - result.split.val_end :]
+    ax.plot(x[tail], test, color=color, lw=0.9, label=plain(model))
+    ahead = np.asarray(r.next_values[: iv.steps])
+    future = np.arange(n, n + len(ahead)) if s.dates is None else result.next_dates[: len(ahead)]
+    ax.plot(future, ahead, color=color, lw=1.2, ls="--", label=f"{plain(model)}, next values")
+    for i, level in enumerate(sorted(iv.levels, reverse=True)):
+        q = np.asarray(iv.conformal[model][level]["halfwidth"], dtype=np.float64)
+        if not np.all(np.isfinite(q)):
+            continue  # a level the validation part is too short for
+        shade = 0.15 + 0.15 * i
+        label = f"{100 * level:g} % interval"
+        ax.fill_between(x[tail], test - q[0], test + q[0], color=color, alpha=shade, lw=0)
+        ax.fill_between(future, ahead - q, ahead + q, color=color, alpha=shade, lw=0, label=label)
+    ax.set_ylabel(plain(s.column, 40))
+    time_axis(ax, s.dates is not None)
+    ax.set_title(
+        f"{plain(model)}: split-conformal intervals (one step ahead over the test tail; "
+        f"1…{iv.steps} steps after the data)"
+    )
+    ax.legend(loc="upper left", fontsize=7, ncol=3)
+    return fig
+
+
+def plot_intervals(result: ForecastResult, path: Path) -> Path | None:
+    """Write :func:`intervals_figure` as a PNG (None without intervals)."""
+    fig = intervals_figure(result)
+    return None if fig is None else _save(fig, path)

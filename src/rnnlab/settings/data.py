@@ -11,6 +11,7 @@ from pathlib import Path
 from rnnlab.config import ConfigError, check_fields, option
 from rnnlab.data.csvfile import MAX_BYTES, MAX_ROWS
 from rnnlab.data.series import FILLS
+from rnnlab.fielderror import FieldError
 
 QUICK_TAIL = 400  # points of the series a --quick run keeps
 CSV_ONLY = ("date_column", "date_format", "dayfirst", "max_bytes", "max_rows")  # for --data only
@@ -20,9 +21,11 @@ CSV_ONLY = ("date_column", "date_format", "dayfirst", "max_bytes", "max_rows")  
 class DataConfig:
     """The series: an embedded ``dataset`` or a CSV file (``data``), one ``column`` of it.
 
-    dataset : str | None    an embedded series (None: the command's default, or with ``data``)
+    dataset : str | None    an embedded series (None: the command's default, or with ``data``);
+                            several as "aapl,goog,ibm" (for ``forecast`` only)
     data : Path | None      a CSV file instead
-    column : str | None     the column to forecast (None: the dataset's own, the CSV's only one)
+    column : str | None     the column to forecast (None: the dataset's own, the CSV's only one);
+                            several as "a,b,c" (a CSV column whose own name has a comma stays one)
     date_column, date_format, dayfirst: how the CSV's dates are found and read
     fill : str | None       missing values: "ffill", "drop", or None (an error)
     max_bytes, max_rows     the most of a CSV that is read
@@ -31,14 +34,14 @@ class DataConfig:
 
     dataset: str | None = option(
         None,
-        "an embedded series; see `rnnlab datasets`",
+        "an embedded series; see `rnnlab datasets` (forecast: several as a,b,c)",
         metavar="NAME",
         default_text="aapl; predict: the model's own data",
     )
     data: Path | None = option(None, "your own CSV file", metavar="FILE.csv")
     column: str | None = option(
         None,
-        "the column to forecast",
+        "the column to forecast (forecast: several as a,b,c)",
         metavar="NAME",
         default_text="the dataset's own, or the CSV's only one",
     )
@@ -74,12 +77,26 @@ class DataConfig:
         check_fields(self)
         if self.data is not None and self.dataset is not None:
             raise ConfigError("data", "give either {data} FILE.csv or {dataset} NAME, not both")
+        if len(self.dataset_names) > 1 and len(self.column_names) > 1:
+            raise ConfigError(
+                "column", "several series are named by {dataset} or by {column}, not both"
+            )
         if self.data is None:
             defaults = {f.name: f.default for f in fields(self)}
             for name in CSV_ONLY:
                 if getattr(self, name) != defaults[name]:
                     why = " (embedded data has its dates)" if name.startswith("date") else ""
                     raise ConfigError(name, f"only for {{data}} FILE.csv{why}")
+
+    @property
+    def dataset_names(self) -> tuple[str, ...]:
+        """The embedded series ``dataset`` names, in order ("aapl,goog" -> aapl, goog; none: ())."""
+        return split_names(self.dataset, "dataset")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """The columns ``column`` names, in order ("a,b" -> a, b; none: ())."""
+        return split_names(self.column, "column")
 
     @classmethod
     def quick(cls) -> DataConfig:
@@ -121,3 +138,23 @@ class DataConfig:
         d = asdict(self)
         d["data"] = None if self.data is None else str(self.data)
         return d
+
+
+def split_names(text: str | None, field: str) -> tuple[str, ...]:
+    """``"a, b,c"`` -> ("a", "b", "c"): the names of several series, each stripped; one name
+    is itself; None is (). An empty or repeated name is an error naming ``field``.
+
+    >>> split_names("aapl, goog", "dataset")
+    ('aapl', 'goog')
+    """
+    if text is None:
+        return ()
+    if "," not in text:
+        return (text,)
+    names = tuple(name.strip() for name in text.split(","))
+    if "" in names:
+        raise FieldError(field, "has an empty name in {0} (commas separate names)", repr(text))
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise FieldError(field, "names {0} twice", ", ".join(repeated))
+    return names

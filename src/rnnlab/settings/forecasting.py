@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rnnlab.config import ConfigError, check_fields, option
+from rnnlab.data.covariates import check_features
 from rnnlab.data.splits import Split, chronological_split
 from rnnlab.data.windows import WindowConfig
 from rnnlab.settings.cells import known_cells
@@ -180,9 +181,10 @@ class ForecastConfig:
     )
     features: tuple[str, ...] | None = option(
         None,
-        "past covariates for the neural models: the dataset's open, high, low, volume (each "
-        "value up to the forecast origin only), and calendar (day of week and of year of the "
-        "target: known in advance); scaled on the training part only",
+        "covariates for the neural models (the baselines ignore them): a stock dataset's open, "
+        "high, low, volume or a CSV's other numeric columns (each value up to the forecast "
+        "origin only, held at the last one beyond it), and calendar (day of week and of year "
+        "of each next step: known in advance); scaled on the training part only",
         off="none",
         metavar="NAMES",
         default_text="none",
@@ -229,6 +231,9 @@ class ForecastConfig:
             object.__setattr__(self, "cell_options", options)
         if self.flat > 0 and self.task != "direction":
             raise ConfigError("flat", "is the direction task's threshold; add {task} direction")
+        check_features(self.features)
+        if self.features is not None and self.ablation is not None:
+            raise ConfigError("features", "are not read by the ablation; drop {ablation}")
         if self.ablation is not None and self.task != "value":
             raise ConfigError("ablation", "runs on the value task; drop {task} direction")
         if self.val + self.test >= 0.9:
