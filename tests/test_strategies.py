@@ -239,3 +239,55 @@ def test_bad_parameters_name_themselves():
     assert Persistence().fit(x)._origin_values(x, np.array([10]), 2).tolist() == [
         [x.values[10]] * 2
     ]
+
+
+def test_pandas_in_pandas_out():
+    """run_forecast takes a pandas Series with dates; its views are DataFrames indexed by
+    those dates (test and next) or by model and step."""
+    index = pd.bdate_range("2020-01-01", periods=300)
+    y = pd.Series(_walk(300).values, index=index, name="price")
+    config = ForecastConfig(models=("persistence", "drift"), horizon=2, level=(90.0,))
+    result = run_forecast(y, config)
+    scores = result.scores()
+    assert list(scores.index) == [r.name for r in result.ranking()]
+    assert scores.loc["drift", "rmse"] == pytest.approx(result.results["drift"].scores.rmse)
+    test = result.test_forecasts()
+    assert list(test.index) == list(index[result.split.val_end :])
+    np.testing.assert_array_equal(test["actual"], y.to_numpy()[result.split.val_end :])
+    steps = result.step_scores()
+    assert steps.loc[("drift", 2), "skill"] == result.horizons.scores["drift"].skill[1]
+    cover = result.interval_scores()
+    got = cover.loc[("drift", "conformal", 90.0, 1), "coverage"]
+    assert got == result.intervals.conformal["drift"][0.9]["coverage"][0]
+    nxt = result.next_forecasts()
+    assert list(nxt.index) == list(pd.bdate_range(index[-1], periods=3)[1:])
+
+
+def test_cli_strategy_level_and_loss(capsys):
+    from rnnlab.cli import main
+
+    argv = ["forecast", "--quick", "--no-report", "--json", "--models", "persistence,linear"]
+    assert main([*argv, "--horizon", "3", "--strategy", "direct", "--level", "80"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["horizons"]["strategy"] == "direct"
+    assert data["config"]["level"] == [80.0]
+    assert list(data["intervals"]["conformal"]["linear"]["80"]) == [
+        "halfwidth",
+        "coverage",
+        "width",
+    ]
+    for bad, flag in (
+        (["--level", "80", "--val", "0"], "--level"),
+        (["--level", "80,120"], "--level"),
+        (["--refit", "once"], "--refit"),
+        (["--loss", "huber"], "--loss"),
+    ):
+        try:
+            code = main([*argv, *bad])
+        except SystemExit as exc:  # argparse's own refusals
+            code = exc.code
+        assert code == 2
+        err = capsys.readouterr().err.strip()
+        assert flag in err
+        assert "Traceback" not in err
+        assert len(err.splitlines()) == 1 or err.splitlines()[-1].startswith("rnnlab: error")

@@ -141,6 +141,25 @@ def test_forecast_fits(monkeypatch, capsys):
     assert_fits(out, whole=tuple(whole))
 
 
+def test_forecast_horizons_and_intervals_fit(monkeypatch, capsys):
+    """The skill-by-step table and the intervals table (two levels, a quantile net)."""
+    argv = ["forecast", "--quick", "--no-report", "--models", "linear,mlp", "--horizon", "5"]
+    argv += ["--level", "80,95", "--loss", "pinball", "--strategy", "direct"]
+    data = json_of(capsys, argv)
+    code, out, _ = render_at(monkeypatch, capsys, argv)
+    assert code == 0
+    iv = data["intervals"]
+    whole = [data["verdict"]]
+    for name, by_level in iv["conformal"].items():
+        whole += [name, f"{100 * by_level['80']['coverage'][0]:.1f}"]
+        whole += [f"{by_level['95']['width'][4]:.4g}"]
+    for step in (1, 5):
+        skill = data["horizons"]["models"]["mlp"]["skill"][step - 1]
+        whole += [f"{skill:+.4f}"]
+    whole += [f"{100 * iv['quantile']['mlp']['95']['coverage'][0]:.1f}"]
+    assert_fits(out, whole=tuple(whole))
+
+
 @pytest.mark.parametrize("names", ["aapl,goog,ibm,msft", "aapl,goog,ibm,msft,fb,unemployment"])
 def test_forecast_many_series_fits(monkeypatch, capsys, names):
     """Several series: skill per series and pooled (in groups of series when many)."""

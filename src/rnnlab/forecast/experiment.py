@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import pandas as pd
 
 from rnnlab.data.series import Series, format_date
 from rnnlab.data.splits import Split
@@ -141,6 +142,72 @@ class ForecastResult:
             "seconds": round(self.seconds, 3),
         }
 
+    # -- pandas out ------------------------------------------------------------------------
+
+    def scores(self) -> pd.DataFrame:
+        """The test scores, one row per model (best first): rmse, mae, mape, direction,
+        skill and the Diebold-Mariano p against persistence."""
+        rows = {r.name: {**r.scores.to_dict(), "p_value": r.p_value} for r in self.ranking()}
+        return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
+
+    def test_forecasts(self) -> pd.DataFrame:
+        """The one-step test forecasts of every model beside the actual values, indexed by the
+        test points' dates (or positions)."""
+        from rnnlab.forecast.inputs import forecast_index
+
+        start = self.split.val_end
+        columns = {"actual": self.test_actual}
+        columns |= {name: r.test_forecast for name, r in self.results.items()}
+        return pd.DataFrame(
+            columns, index=forecast_index(self.series, start, len(self.test_actual))
+        )
+
+    def step_scores(self) -> pd.DataFrame | None:
+        """Per model and step h (rows model, h): rmse, mae, skill; None for one step."""
+        hz = self.horizons
+        if hz is None:
+            return None
+        rows = [
+            {"model": name, "h": h + 1, "rmse": sc.rmse[h], "mae": sc.mae[h], "skill": sc.skill[h]}
+            for name, sc in hz.scores.items()
+            for h in range(hz.horizon)
+        ]
+        return pd.DataFrame(rows).set_index(["model", "h"])
+
+    def interval_scores(self) -> pd.DataFrame | None:
+        """Per model, method (conformal, quantile), level (%) and step h: coverage and mean
+        width on the test span; None without ``level``."""
+        iv = self.intervals
+        if iv is None:
+            return None
+        rows = []
+        for method, table in (("conformal", iv.conformal), ("quantile", iv.quantile)):
+            for name, by_level in table.items():
+                for level, cell in by_level.items():
+                    for h, cover in enumerate(cell["coverage"]):
+                        width = cell["width"][h]
+                        rows.append(
+                            {
+                                "model": name,
+                                "method": method,
+                                "level": 100 * level,
+                                "h": h + 1,
+                                "coverage": cover,
+                                "width": width,
+                            }
+                        )
+        return pd.DataFrame(rows).set_index(["model", "method", "level", "h"])
+
+    def next_forecasts(self) -> pd.DataFrame:
+        """The forecasts after the end of the data, one column per model, indexed by their
+        dates (or positions)."""
+        from rnnlab.forecast.inputs import forecast_index
+
+        n = len(self.series)
+        columns = {name: r.next_values for name, r in self.results.items()}
+        steps = len(next(iter(columns.values())))
+        return pd.DataFrame(columns, index=forecast_index(self.series, n, steps))
+
     def lag_note(self) -> str:
         """One sentence on the lag illusion: which models are persistence in disguise."""
         checked = [r for r in self.ranking() if r.lag is not None]
@@ -213,18 +280,24 @@ def multi_step(config: ForecastConfig) -> dict:
 
 
 def run_forecast(
-    series: Series,
+    series,
     config: ForecastConfig | None = None,
     progress: Callable[[str], Callable | None] | None = None,
 ) -> ForecastResult:
-    """Fit and score every model of ``config.models`` on ``series``.
+    """Fit and score every model of ``config.models`` on ``series`` (an rnnlab Series, a
+    pandas Series with a DatetimeIndex, a one-column DataFrame, an array: see
+    :func:`rnnlab.forecast.inputs.as_series`). The result has pandas views besides its
+    JSON: ``scores()``, ``test_forecasts()``, ``step_scores()``, ``interval_scores()``,
+    ``next_forecasts()``.
 
     ``progress(name)`` may return a per-epoch callback for that model's training.
     """
     from rnnlab.devices import resolve_device
+    from rnnlab.forecast.inputs import as_series
 
-    resolve_device(config.device)  # a GPU that is not there is said before any work
     config = ForecastConfig() if config is None else config
+    resolve_device(config.device)  # a GPU that is not there is said before any work
+    series = as_series(series)
     start = time.perf_counter()
     window = config.window
     split = config.split(len(series))
