@@ -291,3 +291,13 @@ def test_cli_strategy_level_and_loss(capsys):
         assert flag in err
         assert "Traceback" not in err
         assert len(err.splitlines()) == 1 or err.splitlines()[-1].startswith("rnnlab: error")
+
+
+def test_a_multi_output_model_is_not_saved_half_right(tmp_path):
+    from rnnlab.forecast.checkpoint import save_checkpoint
+
+    x = _walk(200)
+    f = LinearAR(5, strategy="direct", horizon=2).fit(x, val_size=20)
+    with pytest.raises(RnnlabError, match="one-step model"):
+        save_checkpoint(f, tmp_path / "ckpt")
+    assert not (tmp_path / "ckpt").exists()

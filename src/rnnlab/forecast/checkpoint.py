@@ -98,6 +98,11 @@ def checkpoint_config(
     kind = _kind(f)
     if not hasattr(f, "preprocessor_"):
         raise RnnlabError(f"{f.name}: fit it before saving it")
+    if f._direct_steps() > 1 or f._quantile_levels() is not None:
+        raise RnnlabError(
+            f"{f.name}: a checkpoint holds a one-step model for now; this one was fitted with "
+            "strategy='direct' or loss='pinball' (several outputs), so it is not saved"
+        )
     s: Series = f.series_
     tail = slice(len(s) - f.config.first_target, len(s))
     model: dict = {"name": f.name, "kind": kind}
