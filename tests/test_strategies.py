@@ -301,3 +301,29 @@ def test_a_multi_output_model_is_not_saved_half_right(tmp_path):
     with pytest.raises(RnnlabError, match="one-step model"):
         save_checkpoint(f, tmp_path / "ckpt")
     assert not (tmp_path / "ckpt").exists()
+
+
+def test_rolling_calibration_reads_only_observed_residuals_and_adapts():
+    """Rolling q_h at test origin o is the conformal rank of the last n residuals with
+    targets o' + h ≤ o (n = the validation origins); on a walk whose volatility triples at
+    the test start it covers far better than one split half-width."""
+    rng = np.random.default_rng(3)
+    n = 1500
+    steps = rng.normal(size=n)
+    steps[int(0.85 * n) - 50 :] *= 3.0  # a calmer past, a wilder test span
+    x = Series(100 + np.cumsum(steps))
+    base = {"models": ("persistence",), "horizon": 2, "level": (80.0,)}
+    split = run_forecast(x, ForecastConfig(**base))
+    rolling = run_forecast(x, ForecastConfig(**base, calibration="rolling"))
+    sp = rolling.split
+    cover_split = split.intervals.conformal["persistence"][0.8]["coverage"][0]
+    cover_rolling = rolling.intervals.conformal["persistence"][0.8]["coverage"][0]
+    assert cover_rolling > cover_split + 0.15
+    # the next values' q_1: the last n one-step residuals of the data, ranked by hand
+    v = x.values
+    window = sp.n_val
+    r = np.abs(v[1:] - v[:-1])[-window:]  # persistence's one-step errors, the latest n
+    q = np.sort(r)[math.ceil((window + 1) * 0.8) - 1]
+    got = rolling.intervals.conformal["persistence"][0.8]["halfwidth"][0]
+    assert got == pytest.approx(q)
+    assert rolling.to_dict()["intervals"]["calibration"] == "rolling"

@@ -283,10 +283,16 @@ def _print_intervals(console, result) -> None:
     console.print(table)
     console.print(
         "cover = % of test targets inside the interval (beside the nominal level); width = its "
-        "mean width in the series' units. Split-conformal: x̂ ± q_h, q_h from the validation "
-        "residuals of step h (— : too few for the level); (quantiles): between the net's own "
-        "pinball-trained quantiles. Bands for the next values: --json (intervals.next)."
+        f"mean width in the series' units. Conformal: x̂ ± q_h, {_CALIBRATED[iv.calibration]} "
+        "(— : too few for the level); (quantiles): between the net's own pinball-trained "
+        "quantiles. Bands for the next values: --json (intervals.next)."
     )
+
+
+_CALIBRATED = {
+    "split": "q_h from the validation residuals of step h",
+    "rolling": "q_h at each origin from the latest step-h residuals observed by then",
+}
 
 
 def _metrics_only(out: Path | None, summary: dict, console) -> None:
@@ -652,8 +658,10 @@ def _print_backtest(console, result) -> None:
     console.print(
         "h=k: skill 1 − RMSE/RMSE(persistence) of the k-step forecasts pooled over the "
         "origins, against persistence's x_o; p: one-sided Diebold-Mariano p that the model "
-        "beats persistence at that step (Newey-West variance, k − 1 lags); pooled: every "
-        "origin and step. RMSE, MAE per step and per origin: --json (backtest)."
+        "beats persistence at that step (Newey-West variance with k − 1 lags, the "
+        "Harvey-Leybourne-Newbold small-sample correction, Student's t; — : too few origins "
+        "for the step); pooled: every origin and step. RMSE, MAE per step and origin, "
+        "Holm-adjusted p: --json (backtest)."
     )
     if result.intervals is not None:
         _print_backtest_intervals(console, result, steps)

@@ -378,6 +378,7 @@ def run_forecast(
             tuple(lv / 100 for lv in config.level),
             test_forecasts,
             {name: r.next_values for name, r in results.items()},
+            config.calibration,
         )
     return ForecastResult(
         series,

@@ -103,6 +103,13 @@ def conformal_by_step(
     return out
 
 
+METHODS = {
+    "split": "split-conformal from the validation residuals of each step",
+    "rolling": "conformal from the latest residuals of each step observed at each origin "
+    "(a sliding calibration window as long as the validation part)",
+}
+
+
 def _label(level: float) -> str:
     """80.0 -> "80", 97.5 -> "97.5": the JSON key of a level in %."""
     return f"{100 * level:g}"
@@ -121,6 +128,7 @@ class IntervalResult:
 
     levels: tuple[float, ...]
     steps: int
+    calibration: str = "split"  # or "rolling": see score_intervals
     conformal: dict[str, dict[float, dict]] = field(default_factory=dict)
     quantile: dict[str, dict[float, dict]] = field(default_factory=dict)
     next: dict[str, dict[float, list]] = field(default_factory=dict)
@@ -141,7 +149,8 @@ class IntervalResult:
         return {
             "levels": [100 * lv for lv in self.levels],
             "steps": list(range(1, self.steps + 1)),
-            "method": "split-conformal from validation residuals, per step",
+            "method": METHODS[self.calibration],
+            "calibration": self.calibration,
             "conformal": clean(self.conformal),
             "quantile": clean(self.quantile),
             "next": clean(self.next),
@@ -156,6 +165,7 @@ def score_intervals(
     levels: tuple[float, ...],
     test_forecasts: dict[str, np.ndarray],
     next_values: dict[str, np.ndarray],
+    calibration: str = "split",
 ) -> IntervalResult:
     """Conformal (and, for quantile nets, quantile) intervals of each model at ``levels``
     (fractions), scored on the test span.
@@ -164,33 +174,83 @@ def score_intervals(
     o = test_start−1 … N−2 (NaN past the data), as :mod:`rnnlab.forecast.horizons` makes
     them; ``next_values[name]`` the forecasts after the end of the data (their bands go in
     ``next``, for the first S steps).
+
+    ``calibration`` "split": one q_h from the validation part for the whole test span;
+    "rolling": at each origin o, q_h(o) from the last n residuals of step h already observed
+    at o (targets o' + h ≤ o), n the number of validation origins: the calibration window
+    slides with the data, so the band follows a level or a volatility that drifts (no value
+    after o is read). ``halfwidth`` is then the latest q_h (the one the next values get) and
+    ``width`` the mean width over the test origins.
     """
     n = len(series)
+    x = series.values
     origins = np.arange(test_start - 1, n - 1)
     steps = next(iter(test_forecasts.values())).shape[1]
     targets = origins[:, None] + np.arange(1, steps + 1)[None, :]
-    actual = np.where(targets < n, series.values[np.minimum(targets, n - 1)], np.nan)
-    result = IntervalResult(tuple(levels), steps)
+    actual = np.where(targets < n, x[np.minimum(targets, n - 1)], np.nan)
+    result = IntervalResult(tuple(levels), steps, calibration=calibration)
     for name, f in forecasters.items():
         ft = test_forecasts[name]
-        q_by_level = conformal_halfwidths(f, series, val_start, test_start, steps, levels)
-        result.conformal[name] = {
-            level: {
-                "halfwidth": q.tolist(),
-                "coverage": coverage(actual, ft, q),
-                "width": (2 * q).tolist(),
+        if calibration == "rolling":
+            cells, latest = _rolling(f, series, val_start, test_start, ft, actual, levels)
+        else:
+            latest = conformal_halfwidths(f, series, val_start, test_start, steps, levels)
+            cells = {
+                level: {
+                    "halfwidth": q.tolist(),
+                    "coverage": coverage(actual, ft, q),
+                    "width": (2 * q).tolist(),
+                }
+                for level, q in latest.items()
             }
-            for level, q in q_by_level.items()
-        }
+        result.conformal[name] = cells
         ahead = np.asarray(next_values[name])[:steps]
         result.next[name] = {
             level: [[float(v - w), float(v + w)] for v, w in zip(ahead, q, strict=False)]
-            for level, q in q_by_level.items()
+            for level, q in latest.items()
         }
         bands = getattr(f, "_quantile_values", lambda *a: None)(series, origins, steps)
         if bands is not None:
             result.quantile[name] = _quantile_scores(f, bands, actual, levels)
     return result
+
+
+def _rolling(f, series: Series, val_start: int, test_start: int, ft, actual, levels):
+    """Rolling calibration (see :func:`score_intervals`): per level, the test cells and the
+    latest half-widths q_h (for the next values)."""
+    x = series.values
+    n = len(series)
+    steps = ft.shape[1]
+    val_o = np.arange(val_start - 1, test_start - 1)
+    window = len(val_o)  # n: as many residuals as split calibration has origins
+    fv = origin_forecasts(f, series.head(test_start), val_o, steps)
+    all_o = np.arange(val_start - 1, n - 1)  # validation then test origins, in time order
+    forecasts = np.concatenate([fv, ft])
+    hit = all_o[:, None] + np.arange(1, steps + 1)[None, :]
+    residuals = np.where(hit < n, x[np.minimum(hit, n - 1)], np.nan) - forecasts
+    first_test = len(val_o)
+    cells, latest = {}, {}
+    for level in levels:
+        q_test = np.full((len(all_o) - first_test, steps), np.inf)
+        q_next = np.empty(steps)
+        for h in range(1, steps + 1):
+            r = residuals[:, h - 1]
+            for j in range(first_test, len(all_o) + 1):  # the last j: origin N − 1
+                seen = r[max(0, j - h + 1 - window) : j - h + 1]  # targets o' + h ≤ o
+                q = conformal_quantile(seen[np.isfinite(seen)], 1 - level)
+                if j < len(all_o):
+                    q_test[j - first_test, h - 1] = q
+                else:
+                    q_next[h - 1] = q
+        err = np.abs(actual - ft)
+        cover, width = [], []
+        for h in range(steps):
+            ok = np.isfinite(err[:, h])
+            cover.append(float(np.mean(err[ok, h] <= q_test[ok, h])) if ok.any() else None)
+            width.append(float(np.mean(2 * q_test[ok, h])) if ok.any() else None)
+        cells[level] = {"halfwidth": q_next.tolist(), "coverage": cover, "width": width}
+        latest[level] = q_next
+    return cells, latest
 
 
 def _quantile_scores(f, bands: np.ndarray, actual: np.ndarray, levels) -> dict:

@@ -31,6 +31,7 @@ MAX_ORIGINS = 10_000
 STRATEGIES = ("recursive", "direct")
 REFITS = ("never", "once", "every")
 LOSSES = ("mse", "pinball")
+CALIBRATIONS = ("split", "rolling")
 FEATURES = ("open", "high", "low", "volume", "calendar")
 DEFAULT_OUT = Path("out") / "forecast"
 
@@ -99,6 +100,7 @@ class ForecastConfig:
     strategy             how the models forecast H steps: recursive (one step, fed back) or
                          direct (one output per step, trained on the H targets together)
     level                prediction-interval levels in % (80, 95), or None for none
+    calibration          conformal half-widths: split (from the validation part) or rolling
     loss                 what the neural models minimise: mse, or pinball (quantile) loss
     backtest             rolling-origin backtest with this many origins over the test span
                          (None: the single test span)
@@ -154,6 +156,13 @@ class ForecastConfig:
         off="none",
         metavar="PCT,…",
         default_text="none",
+    )
+    calibration: str = option(
+        "split",
+        "how the conformal intervals are calibrated: split (one half-width per step from the "
+        "validation residuals) or rolling (at each origin, from the latest residuals already "
+        "observed: follows a drifting level or volatility)",
+        choices=CALIBRATIONS,
     )
     loss: str = option(
         "mse",
@@ -278,6 +287,7 @@ class ForecastConfig:
             "horizon": self.horizon,
             "strategy": self.strategy,
             "level": None if self.level is None else list(self.level),
+            "calibration": self.calibration,
             "loss": self.loss,
             "backtest": self.backtest,
             "refit": self.refit,
