@@ -254,3 +254,11 @@ def test_library_errors_name_fields(series, config):
     with pytest.raises(ConfigError, match=r"series tiny: too few rows: 20") as caught:
         run_many(short, config)
     assert caught.value.field == "window"
+
+
+def test_split_names_doctest():
+    import doctest
+
+    import rnnlab.settings.data
+
+    assert doctest.testmod(rnnlab.settings.data).failed == 0

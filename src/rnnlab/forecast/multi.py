@@ -14,15 +14,12 @@ For the series i = 1 … K, each with its own length and dates:
                  forecaster per series holding its scaler and the shared module)
 
 Scored per series as :func:`run_forecast` scores one (one-step forecasts of its test part,
-skill against its own persistence, Diebold-Mariano p), and pooled over the test points of all
-series, two ways:
+skill against its own persistence, Diebold-Mariano p) and pooled over the test points of all
+series (pooled skill 1 − sqrt(Σ_i SSE_i)/sqrt(Σ_i SSE_i^persistence), and the mean of the
+per-series skills): :class:`~rnnlab.forecast.multi_scores.ManyResult`.
 
-    pooled skill = 1 − sqrt(Σ_i SSE_i) / sqrt(Σ_i SSE_i^persistence)   real units: the series
-                   with the largest moves weigh most (SSE_i = Σ_t (x_t − x̂_t)² on its test part)
-    mean skill   = (1/K) Σ_i skill_i                                  each series counts once
-
-The global net against the local one of the same kind, per series: DM p that the global one
-has the lower squared error (``p_vs_local``).
+With the same epochs the global net takes about K times as many optimisation steps as a local
+one (it has K series' windows per epoch); ``ManyResult.steps`` says how many each took.
 """
 
 from __future__ import annotations
@@ -40,6 +37,7 @@ from rnnlab.data.series import Series
 from rnnlab.data.splits import Split
 from rnnlab.errors import RnnlabError
 from rnnlab.fielderror import FieldError
+from rnnlab.forecast.base import WindowedForecaster
 from rnnlab.forecast.experiment import (
     ForecastConfig,
     ModelResult,
@@ -151,8 +149,8 @@ class GlobalModel:
     """
 
     name: str
-    forecaster: object
-    members: dict[str, object]
+    forecaster: WindowedForecaster
+    members: dict[str, WindowedForecaster]
     windows: dict[str, tuple[int, int]]
     seconds: float
 
@@ -174,11 +172,15 @@ def fit_global(
     members, parts, counts = {}, [], {}
     for label, s in series.items():
         split = split_of(label, s, config)
-        member = copy.copy(trained)
+        member = copy.copy(trained)  # unfitted: shares nothing learned yet
         caught: list[tuple] = []
+        # the forecaster's own _fit (scaler on the training part, windows as it makes them),
+        # with the training step caught instead of run: (X, y, X_val, y_val) of this series
         member._fit_scaled = lambda X, y, X_val, y_val, *_, c=caught: c.append((X, y, X_val, y_val))
-        member._fit(s.head(split.val_end), split.n_val, None)  # the scaler: train part only
-        del member._fit_scaled  # the class's own method again
+        try:
+            member._fit(s.head(split.val_end), split.n_val, None)
+        finally:
+            del member._fit_scaled  # the class's own method again
         members[label] = member
         parts.append(caught[0])
         counts[label] = (len(caught[0][1]), len(caught[0][3]))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,9 @@ from rnnlab.forecast.experiment import (
     ModelResult,
     diebold_mariano,
 )
+
+if TYPE_CHECKING:
+    from rnnlab.forecast.multi import GlobalModel
 
 __all__ = ["DEFINITIONS", "ManyResult", "Pooled"]
 
@@ -65,7 +69,7 @@ class ManyResult:
     series: dict[str, Series]
     config: ForecastConfig
     local: dict[str, ForecastResult]  # series -> the one-series job on it
-    shared: dict  # neural model -> its GlobalModel (rnnlab.forecast.multi)
+    shared: dict[str, GlobalModel]  # neural model -> its global net
     results: dict[str, dict[str, ModelResult]]  # neural model -> series -> global scores
     vs_local: dict[str, dict[str, float | None]]  # neural model -> series -> DM p
     failed: dict[str, dict[str, str]]  # series -> model (global: "gru (global)") -> why
