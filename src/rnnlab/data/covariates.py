@@ -143,10 +143,10 @@ class CovariateScaler:
                 ) from None
         return self
 
-    def transform(self, covariates: Mapping[str, np.ndarray]) -> np.ndarray:
-        """(N, C): c_τ = scaler(u_τ) for every row, the covariates in the order named."""
-        cols = [self.scalers_[n].transform(self._u(n, covariates)) for n in self.names]
-        n = len(next(iter(covariates.values()))) if covariates else 0
+    def transform(self, covariates: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+        """(n, C): c_τ = scaler(u_τ) for each of the n rows, the covariates in the order named
+        (C = 0: the calendar alone)."""
+        cols = [self.scalers_[name].transform(self._u(name, covariates)) for name in self.names]
         return np.stack(cols, axis=1) if cols else np.empty((n, 0))
 
     def to_dict(self) -> dict:

@@ -277,7 +277,7 @@ class WindowedForecaster(Forecaster):
             days = [series.dates.astype("datetime64[D]")]
             days.append(series.next_dates(ahead).astype("datetime64[D]"))
             calendar = calendar_features(np.concatenate(days))  # (N + ahead, 4)
-        return Exogenous(fitted.transform(series.covariates), calendar)
+        return Exogenous(fitted.transform(series.covariates, len(series)), calendar)
 
     def _model_inputs(self, s, targets, dates, exog: np.ndarray | None):
         """``_inputs``, given the exogenous rows ``exog`` (aligned with ``s``) when the model
