@@ -699,14 +699,15 @@ def _print_backtest_intervals(console, result, steps: list[int]) -> None:
             table.add_row(name if lv == levels[0] else "", f"{lv:g}%", *cells)
     console.print(table)
     console.print(
-        "Split-conformal x̂ ± q_h, q_h from the validation residuals of the fit that "
-        f"forecast from the origin{_ONCE_NOTE if result.config.refit == 'once' else ''}; "
-        "coverage = share of targets inside, beside the nominal level; w = mean width in the "
-        "series' units (— : too few residuals for the level)."
+        "Split-conformal x̂ ± q_h, q_h from the residuals of the validation-sized window of "
+        f"origins {_WHERE[result.config.calibration]}, of a fit that held them out (the "
+        "first fit; with refit every, each origin's own); coverage = share of targets "
+        "inside, beside the nominal level; w = mean width in the series' units (— : too few "
+        "residuals for the level)."
     )
 
 
-_ONCE_NOTE = " (refit once: of the first fit, since the refit holds nothing out)"
+_WHERE = {"split": "before the test span", "rolling": "just before each origin (rolling)"}
 
 
 def _print_origins(console, result, most: int = 6) -> None:
@@ -717,7 +718,7 @@ def _print_origins(console, result, most: int = 6) -> None:
     shown = "all" if k <= most else f"the first {most // 2} and last {most // 2} of {k}"
     table = _table(
         f"Per origin ({shown}), RMSE over the next {result.horizon} step(s)",
-        ("origin", "steps", "persistence", "best model", "its skill", "beat pers."),
+        ("origin", "steps", "persistence", "best other", "its skill", "beat pers."),
     )
     table.columns[0].justify = "left"
     labels, counts = result.labels(), result.origin_counts()
@@ -737,3 +738,7 @@ def _print_origins(console, result, most: int = 6) -> None:
             f"{beat}/{len(others)}",
         )
     console.print(table)
+    console.print(
+        "persistence: its RMSE from the origin; best other: the other model with the lowest "
+        "RMSE there, and its skill; beat pers.: the models with skill above 0 there."
+    )

@@ -7,6 +7,7 @@ Importing this package imports torch.
 """
 
 from rnnlab.forecast.ablation import AblationResult, FeatureMLP, run_ablation
+from rnnlab.forecast.backtest import BacktestResult, backtest_origins, run_backtest
 from rnnlab.forecast.base import Forecaster, WindowedForecaster
 from rnnlab.forecast.baselines import LinearAR, MovingAverage, Persistence
 from rnnlab.forecast.checkpoint import load_checkpoint, save_checkpoint
@@ -29,6 +30,7 @@ from rnnlab.forecast.training import EpochReport, TrainConfig, TrainHistory, tra
 __all__ = [
     "DEFAULT_MODELS",
     "AblationResult",
+    "BacktestResult",
     "DirectionResult",
     "EpochReport",
     "FeatureMLP",
@@ -51,12 +53,14 @@ __all__ = [
     "TrainHistory",
     "WindowedForecaster",
     "as_series",
+    "backtest_origins",
     "binomial_tail",
     "lag_check",
     "load_checkpoint",
     "make_forecaster",
     "model_names",
     "run_ablation",
+    "run_backtest",
     "run_direction",
     "run_forecast",
     "run_many",

@@ -29,13 +29,18 @@ Scores, with persistence's h-step forecast x̂_{o+h|o} = x_o as the reference:
     per origin    RMSE_o = sqrt(mean_h e²_{o,h}),  MAE_o,  skill_o = 1 − RMSE_o/RMSE_o(pers.)
     per step h    RMSE_h = sqrt(mean_o e²_{o,h}),  MAE_h,  skill_h,  and the Diebold-Mariano
                   p that the model's squared error is lower than persistence's, with a
-                  Newey-West variance of h − 1 lags (:mod:`rnnlab.forecast.dm`)
+                  Newey-West variance of h − 1 lags and, K being small, the Harvey-Leybourne-
+                  Newbold correction with Student's t (:mod:`rnnlab.forecast.dm`); the verdict
+                  reads these p Holm-adjusted for testing H steps
     pooled        RMSE, MAE, skill over every scored (o, h)
 
-With ``level``, each origin's fitted model gives split-conformal half-widths q_h from its own
-validation part (:func:`rnnlab.forecast.intervals.conformal_halfwidths`; ``once``, which holds
-nothing out, takes them from the ``never`` fit), and each step's coverage of x̂ ± q_h and mean
-width 2·q_h are pooled over the origins.
+With ``level``, split-conformal half-widths q_h (:func:`rnnlab.forecast.intervals.
+conformal_halfwidths`) come from the residuals of the V origins before the test span (the
+``calibration`` "split") or the V origins just before each origin o (its targets up to x_o:
+"rolling"), always of a fit that held them out: the first fit for ``never`` and ``once`` (whose
+refit holds nothing out), each origin's own refit for ``every`` (where split and rolling are
+the same: its validation part is the V points before o). Each step's coverage of x̂ ± q_h and
+mean width 2·q_h are pooled over the origins.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from rnnlab.data.series import Series
 from rnnlab.errors import RnnlabError
 from rnnlab.forecast.backtest_result import BacktestResult, Intervals, score_backtest
 from rnnlab.forecast.base import Forecaster
+from rnnlab.forecast.experiment import multi_step
 from rnnlab.forecast.horizons import origin_forecasts
 from rnnlab.forecast.inputs import as_series
 from rnnlab.forecast.intervals import conformal_halfwidths
@@ -88,7 +94,8 @@ class _Fits:
 
 
 def _make(name: str, config: ForecastConfig, train=None) -> Forecaster:
-    """A fresh forecaster for ``name``, as ``run_forecast`` makes it."""
+    """A fresh forecaster for ``name``, as ``run_forecast`` makes it (its strategy, loss and
+    covariates too); ``train`` in place of ``config.train`` when given."""
     net = replace(config.net, cell_options=dict(config.cell_options.get(name, {})))
     return make_forecaster(
         name,
@@ -99,6 +106,8 @@ def _make(name: str, config: ForecastConfig, train=None) -> Forecaster:
         config.threads,
         config.device,
         season=config.season,
+        features=config.features,
+        **multi_step(config),
     )
 
 
@@ -219,7 +228,8 @@ class _Run:
 
     def fixed(self, name: str, first: tuple[Forecaster, float], origins: np.ndarray) -> _Fits:
         """``never``: the first fit forecasts from every origin; ``once``: a refit on all of
-        x_0 … x_{T−1} does (its half-widths from the first fit: it holds nothing out)."""
+        x_0 … x_{T−1} does (the half-widths from the first fit's residuals either way: the
+        refit holds nothing out)."""
         f0, seconds = first[0], [first[1]]
         f = f0
         if self.config.refit == "once":
@@ -227,8 +237,11 @@ class _Run:
             seconds.append(self._fit(f, self.test_start, 0, f"{name} once"))
         hw = None
         if self.config.level is not None:
-            q = self._halfwidths(f0, self.test_start)
-            hw = {lv: np.tile(q[lv], (len(origins), 1)) for lv in q}
+            if self.config.calibration == "rolling":  # the latest V origins before each o
+                qs = [self._halfwidths(f0, o + 1) for o in origins.tolist()]
+            else:  # split: the validation part before the test span, for every origin
+                qs = [self._halfwidths(f0, self.test_start)] * len(origins)
+            hw = {lv: np.stack([q[lv] for q in qs]) for lv in self.config.level}
         return _Fits(origin_forecasts(f, self.series, origins, self.horizon), hw, seconds)
 
     def every(
@@ -244,6 +257,7 @@ class _Run:
         rows = {m: [] for m in first}
         qs = {m: [] for m in first}
         seconds = {m: [s] for m, (_, s) in first.items()}
+        second: dict[str, Forecaster] = {}  # the refits at the second origin
         for i, o in enumerate(origins.tolist()):
             for name, (f0, _) in first.items():
                 f = f0
@@ -251,11 +265,12 @@ class _Run:
                     f = _make(name, self.config)
                     took = self._fit(f, o + 1, self.n_val, f"{name} {i + 1}/{k}")
                     seconds[name].append(took)
+                    second.setdefault(name, f)
                 rows[name].append(origin_forecasts(f, self.series, [o], self.horizon)[0])
                 if self.config.level is not None:
                     qs[name].append(self._halfwidths(f, o + 1))
             if i == 1 and say is not None and k > 2:
-                say(self._every_note(seconds, origins))
+                say(self._every_note(second, seconds, origins))
         out = {}
         for name in first:
             hw = None
@@ -264,18 +279,44 @@ class _Run:
             out[name] = _Fits(np.stack(rows[name]), hw, seconds[name])
         return out
 
-    def _every_note(self, seconds: dict[str, list[float]], origins: np.ndarray) -> str:
-        """The refits at the second origin, measured, and the estimate for the rest: each
-        refit's time scaled by its training part over the second origin's."""
+    def _every_note(
+        self, second: dict[str, Forecaster], seconds: dict[str, list[float]], origins: np.ndarray
+    ) -> str:
+        """The refits at the second origin, measured, and what the origins left will take:
+        each refit's time scaled by its training part over the second origin's, and, for the
+        nets, at most (every refit running all ``epochs``) the second refits' seconds per
+        epoch times the epochs."""
         train = origins + 1 - self.n_val  # training points of the refit at each origin
         scale = float(np.sum(train[2:]) / train[1])
         took = sum(s[1] for s in seconds.values())
         slow = ", ".join(f"{m} {s[1]:.2g} s" for m, s in seconds.items() if s[1] >= 0.01)
+        most = 0.0
+        for name, f in second.items():
+            history = getattr(f, "history_", None)
+            if history is not None and history.epochs:
+                per_epoch = history.seconds / history.epochs
+                most += per_epoch * self.config.train.epochs
+            else:
+                most += seconds[name][1]
+        bound = ""
+        if most * scale > 1.5 * took * scale:  # early stopping can make a refit much longer
+            bound = f", at most {_duration(most * scale)} if no refit stops early"
         return (
             f"Refit every: the refits at origin 2 of {len(origins)} took {took:.2g} s"
             + (f" ({slow})" if slow else "")
-            + f"; the {len(origins) - 2} origins left: about {scale * took:.2g} s more."
+            + f"; the {len(origins) - 2} origins left: about {_duration(scale * took)} more"
+            + bound
+            + "."
         )
+
+
+def _duration(seconds: float) -> str:
+    """12 s, 3.4 min, 2.1 h."""
+    if seconds < 100:
+        return f"{seconds:.2g} s"
+    if seconds < 6000:
+        return f"{seconds / 60:.2g} min"
+    return f"{seconds / 3600:.2g} h"
 
 
 def _actual(series: Series, origins: np.ndarray, horizon: int) -> np.ndarray:

@@ -17,6 +17,14 @@ d on a constant with ``cov_type="HAC"`` (``use_correction=True`` is the factor n
 that with h = 1 V̂ is ``var(d, ddof=1)``: the plain test of
 :func:`rnnlab.forecast.experiment.diebold_mariano`, which calls this one).
 
+With few forecasts (a backtest's K origins) the normal approximation is far too bold: four
+origins gave p = 2·10⁻⁵. ``small_sample=True`` applies the correction of Harvey, Leybourne &
+Newbold (1997, eq. 9) and reads p from Student's t with n − 1 degrees of freedom:
+
+    DM* = DM · sqrt((n + 1 − 2h + h(h − 1)/n) / n),   p = P(T_{n−1} > DM*)
+
+(undefined, None, when the factor under the root is not positive: too few forecasts for h).
+
 >>> x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
 >>> round(dm_pvalue(x, x - 1.0, x - np.array([0.1, -0.2, 0.3, 0.0, 0.2])), 6)
 0.0
@@ -57,12 +65,27 @@ def dm_statistic(d: np.ndarray, lags: int = 0) -> float | None:
 
 
 def dm_pvalue(
-    actual: np.ndarray, baseline: np.ndarray, model: np.ndarray, horizon: int = 1
+    actual: np.ndarray,
+    baseline: np.ndarray,
+    model: np.ndarray,
+    horizon: int = 1,
+    small_sample: bool = False,
 ) -> float | None:
     """One-sided p-value that ``model`` has lower squared error than ``baseline`` on the same
     targets ``actual`` (1-D, in time order), forecast ``horizon`` steps ahead (HAC with
-    ``horizon − 1`` lags); None where the statistic is undefined."""
+    ``horizon − 1`` lags; ``small_sample``: the Harvey-Leybourne-Newbold correction and
+    Student's t); None where the statistic is undefined."""
     actual, baseline, model = (np.asarray(a, dtype=np.float64) for a in (actual, baseline, model))
     d = (actual - baseline) ** 2 - (actual - model) ** 2  # > 0 where the model is better
     dm = dm_statistic(d, horizon - 1)
-    return None if dm is None else 0.5 * math.erfc(dm / math.sqrt(2))  # P(Z > DM)
+    if dm is None:
+        return None
+    if not small_sample:
+        return 0.5 * math.erfc(dm / math.sqrt(2))  # P(Z > DM)
+    from scipy.stats import t as student
+
+    n, h = d.size, horizon
+    factor = (n + 1 - 2 * h + h * (h - 1) / n) / n  # HLN (1997), eq. 9
+    if factor <= 0:
+        return None
+    return float(student.sf(dm * math.sqrt(factor), df=n - 1))  # P(T_{n−1} > DM*)

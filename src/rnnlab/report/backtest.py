@@ -52,7 +52,7 @@ def error_figure(result: BacktestResult) -> Figure:
     ax.set_title(
         f"Error by forecast origin ({len(result.origins)} origins, refit {result.config.refit})"
     )
-    ax.legend(loc="upper left", fontsize=7, ncol=4)
+    ax.legend(loc="best", fontsize=7, ncol=4)
     time_axis(ax, result.series.dates is not None)
     return fig
 
@@ -104,7 +104,7 @@ def fan_figure(result: BacktestResult) -> Figure:
         f"Forecasts of {h} step(s) from each of {len(origins)} origins (dotted lines), "
         "each from the data up to it"
     )
-    ax.legend(loc="upper left", fontsize=7, ncol=4)
+    ax.legend(loc="best", fontsize=7, ncol=4)
     time_axis(ax, s.dates is not None)
     return fig
 
