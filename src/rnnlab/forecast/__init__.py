@@ -25,11 +25,15 @@ from rnnlab.forecast.neural import (
     RecurrentForecaster,
     torch_threads,
 )
+from rnnlab.forecast.statistical import AutoARIMA, AutoETS, AutoTheta, StatisticalForecaster
 from rnnlab.forecast.training import EpochReport, TrainConfig, TrainHistory, train
 
 __all__ = [
     "DEFAULT_MODELS",
     "AblationResult",
+    "AutoARIMA",
+    "AutoETS",
+    "AutoTheta",
     "BacktestResult",
     "DirectionResult",
     "EpochReport",
@@ -49,6 +53,7 @@ __all__ = [
     "RecurrentForecaster",
     "RecurrentNet",
     "Scores",
+    "StatisticalForecaster",
     "TrainConfig",
     "TrainHistory",
     "WindowedForecaster",

@@ -79,6 +79,11 @@ def make_forecaster(
         return LinearAR(
             window.window, window.target, window.scaler, strategy=strategy, horizon=horizon
         )
+    if name in STATISTICAL:
+        from rnnlab.forecast.statistical import AutoARIMA, AutoETS, AutoTheta
+
+        kind = {"autoets": AutoETS, "autoarima": AutoARIMA, "theta": AutoTheta}[name]
+        return kind(season=season)  # m: season (None: from the dates, or 1)
     steps = {"strategy": strategy, "horizon": horizon, "loss": loss, "quantiles": quantiles}
     steps["covariates"] = features  # the nets read them, the baselines never
     if name == "mlp":
