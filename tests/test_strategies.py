@@ -327,3 +327,15 @@ def test_rolling_calibration_reads_only_observed_residuals_and_adapts():
     got = rolling.intervals.conformal["persistence"][0.8]["halfwidth"][0]
     assert got == pytest.approx(q)
     assert rolling.to_dict()["intervals"]["calibration"] == "rolling"
+
+
+def test_a_statistical_model_that_cannot_fit_is_reported_not_fatal(monkeypatch):
+    from rnnlab.forecast import statistical
+
+    def refuse(self, series, val_size, progress):
+        raise RnnlabError(f"{self.name}: statsforecast could not fit (a test)")
+
+    monkeypatch.setattr(statistical.StatisticalForecaster, "_fit", refuse)
+    result = run_forecast(_walk(200), ForecastConfig(models=("persistence", "autoets", "drift")))
+    assert result.failed == {"autoets": "autoets: statsforecast could not fit (a test)"}
+    assert set(result.results) == {"persistence", "drift"}

@@ -32,7 +32,7 @@ from rnnlab.forecast.lag import LagCheck, lag_check
 from rnnlab.forecast.metrics import Scores, score
 from rnnlab.forecast.models import make_forecaster
 from rnnlab.forecast.training import TrainHistory
-from rnnlab.settings.forecasting import ForecastConfig
+from rnnlab.settings.forecasting import STATISTICAL, ForecastConfig
 
 __all__ = ["ForecastConfig", "ForecastResult", "ModelResult", "diebold_mariano", "run_forecast"]
 
@@ -327,9 +327,11 @@ def run_forecast(
         try:
             f.fit(seen, val_size=split.n_val, progress=None if progress is None else progress(name))
         except RnnlabError as exc:
-            if name != "seasonal_naive" or config.season is not None:
+            no_season = name == "seasonal_naive" and config.season is None
+            if not (no_season or name in STATISTICAL):
                 raise
-            unfit[name] = str(exc)  # no season in the dates: said beside the scores
+            # no season in the dates, or statsforecast could not fit: said beside the scores
+            unfit[name] = str(exc)
             continue
         test_forecast = f._historical_values(series, test_start)  # NumPy: the scoring's input
         next_values = f._predict_values(config.horizon, series)

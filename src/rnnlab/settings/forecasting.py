@@ -126,7 +126,8 @@ class ForecastConfig:
     ma_window: int = option(7, "k of the moving-average baseline", low=1, high=100_000)
     season: int | None = option(
         None,
-        "m of the seasonal naive baseline (x̂_t = x_(t−m))",
+        "m, the season of seasonal_naive (x̂_t = x_(t−m)) and of autoets, autoarima, theta "
+        "(ETS and ARIMA drop a season above 24)",
         low=1,
         high=MAX_SEASON,
         metavar="M",
