@@ -201,9 +201,9 @@ def _print(console, result, summary: dict) -> None:
     if result.intervals is not None:
         _print_intervals(console, result)
     for name, names in summary["features"].items():
-        console.print(
-            f"{name} reads {len(names)} hand-made features, not the window: {', '.join(names)}."
-        )
+        covariates = any(n.endswith("_(t-1)") or n.startswith("doy") for n in names)
+        kind = "hand-made features and covariates" if covariates else "hand-made features"
+        console.print(f"{name} reads {len(names)} {kind}, not the window: {', '.join(names)}.")
     when = summary["next_date"] or f"row {len(s) + 1}"
     nexts = _table("Next value and training", ("model", f"next ({when})", "epochs", "time"))
     for r in ranking:
