@@ -330,3 +330,21 @@ def test_the_tables_fit_80_columns(monkeypatch, capsys):
     whole = ["h=1", "h=7", "moving_average", data["verdict"], data["origins"][0]]
     whole += [f"{sc['per_step']['skill'][0]:+.4f}", f"{sc['pooled']['skill']:+.4f}"]
     assert_fits(out, whole=tuple(whole))
+
+
+def test_verdict_names_every_model_that_beats_persistence_after_holm():
+    """On a steady trend drift and the linear model both beat persistence at every step: the
+    verdict is about the best and names the other too."""
+    from rnnlab.data.series import Series as RSeries
+    from rnnlab.forecast.backtest import run_backtest
+    from rnnlab.settings.forecasting import ForecastConfig as Config
+
+    t = np.arange(600, dtype=float)
+    x = RSeries(10 + 0.5 * t + np.random.default_rng(0).normal(scale=0.3, size=600))
+    config = Config(models=("persistence", "drift", "linear"), backtest=40, horizon=2)
+    result = run_backtest(x, config)
+    best = next(m for m in result.ranking() if m != "persistence")
+    other = "linear" if best == "drift" else "drift"
+    text = result.verdict()
+    assert text.startswith(f"{best} beats persistence")
+    assert f"Also significantly better than persistence (Holm): {other} at h=1" in text

@@ -214,7 +214,31 @@ class BacktestResult:
         return sorted(self.scores, key=lambda m: self.scores[m].rmse)
 
     def verdict(self) -> str:
-        """One honest sentence (or two) on persistence over the backtest."""
+        """One honest sentence (or two) on persistence over the backtest, and the other
+        models that beat it significantly at some step (Holm-adjusted) if any."""
+        text = self._best_verdict()
+        others = [m for m in self.ranking() if m != "persistence"][1:]
+        also = []
+        for m in others:
+            sc = self.scores[m]
+            held = [
+                j + 1
+                for j, v in enumerate(sc.step_p_holm)
+                if v is not None and v < SIGNIFICANCE and (sc.step_skill[j] or 0) > 0
+            ]
+            if held:
+                at = ", ".join(
+                    f"h={j} (skill {sc.step_skill[j - 1]:+.4f}, p {sc.step_p_holm[j - 1]:.2g})"
+                    for j in held[:3]
+                )
+                more = f" and {len(held) - 3} more step(s)" if len(held) > 3 else ""
+                also.append(f"{m} at {at}{more}")
+        if also:
+            text += " Also significantly better than persistence (Holm): " + "; ".join(also) + "."
+        return text
+
+    def _best_verdict(self) -> str:
+        """The sentence on the best model by pooled skill."""
         others = [m for m in self.ranking() if m != "persistence"]
         k, h = len(self.origins), self.horizon
         if not others:
