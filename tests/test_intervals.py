@@ -8,7 +8,18 @@ import pytest
 
 from rnnlab.data.series import Series
 from rnnlab.forecast.baselines import MovingAverage, Persistence
-from rnnlab.forecast.intervals import conformal_by_step, conformal_quantile
+from rnnlab.forecast.horizons import origin_forecasts
+from rnnlab.forecast.intervals import conformal_quantile, score_intervals
+
+
+def conformal_by_step(f, x: Series, val_start: int, test_start: int, horizon: int, levels):
+    """score_intervals (split calibration) for one model, per level: q, coverage, width."""
+    origins = np.arange(test_start - 1, len(x) - 1)
+    forecasts = {"m": origin_forecasts(f, x, origins, horizon)}
+    nxt = {"m": f._predict_values(horizon, x)}
+    result = score_intervals({"m": f}, x, val_start, test_start, levels, forecasts, nxt)
+    cells = result.conformal["m"]
+    return {lv: {**c, "q": c["halfwidth"]} for lv, c in cells.items()}
 
 
 def test_the_rank_by_hand():

@@ -150,6 +150,19 @@ class Series:
         """The rhythm of the dates in words (``"business days"``, ``"monthly"``, ``"30 min"``)."""
         return "none (no dates)" if self.dates is None else describe_frequency(self.dates)
 
+    def summary(self) -> dict:
+        """What a report records about the series: name, column, rows, first and last labels,
+        frequency, notes (JSON-able)."""
+        return {
+            "name": self.name,
+            "column": self.column,
+            "rows": len(self),
+            "first": self.label(0),
+            "last": self.label(len(self) - 1),
+            "frequency": self.frequency,
+            "notes": list(self.notes),
+        }
+
 
 _TOO_BIG = (
     f"is too large: rnnlab takes values up to {MAX_MAGNITUDE:g} in size (their squares must "

@@ -47,6 +47,11 @@ class Split:
         """JSON-able form."""
         return {"train": self.n_train, "validation": self.n_val, "test": self.n_test}
 
+    def summary(self, series) -> dict:
+        """The sizes and the test span's first and last labels in ``series``."""
+        last = series.label(len(series) - 1)
+        return {**self.to_dict(), "test_first": series.label(self.val_end), "test_last": last}
+
 
 def _sizes(n: int, val: float, test: float) -> Split:
     n_test = round(n * test)

@@ -56,11 +56,10 @@ from rnnlab.data.series import Series
 from rnnlab.errors import RnnlabError
 from rnnlab.forecast.backtest_result import BacktestResult, Intervals, score_backtest
 from rnnlab.forecast.base import Forecaster
-from rnnlab.forecast.experiment import multi_step
+from rnnlab.forecast.experiment import forecaster_for
 from rnnlab.forecast.horizons import origin_forecasts
 from rnnlab.forecast.inputs import as_series
 from rnnlab.forecast.intervals import conformal_halfwidths
-from rnnlab.forecast.models import make_forecaster
 from rnnlab.settings.forecasting import ForecastConfig
 
 __all__ = ["BacktestResult", "backtest_origins", "run_backtest"]
@@ -96,19 +95,7 @@ class _Fits:
 def _make(name: str, config: ForecastConfig, train=None) -> Forecaster:
     """A fresh forecaster for ``name``, as ``run_forecast`` makes it (its strategy, loss and
     covariates too); ``train`` in place of ``config.train`` when given."""
-    net = replace(config.net, cell_options=dict(config.cell_options.get(name, {})))
-    return make_forecaster(
-        name,
-        config.window,
-        net,
-        config.train if train is None else train,
-        config.ma_window,
-        config.threads,
-        config.device,
-        season=config.season,
-        features=config.features,
-        **multi_step(config),
-    )
+    return forecaster_for(name, config, train)
 
 
 def _once_train(f: Forecaster, config: ForecastConfig):

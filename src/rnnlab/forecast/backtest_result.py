@@ -301,15 +301,8 @@ class BacktestResult:
             }
         return {
             "dataset": s.source,
-            "series": {
-                "name": s.name,
-                "column": s.column,
-                "rows": len(s),
-                "first": s.label(0),
-                "last": s.label(len(s) - 1),
-                "frequency": s.frequency,
-            },
-            "split": {**sp.to_dict(), "test_first": s.label(sp.val_end)},
+            "series": s.summary(),
+            "split": sp.summary(s),
             "config": self.config.to_dict(),
             "backtest": {
                 "origins": self.labels(),

@@ -103,20 +103,8 @@ class ForecastResult:
         training = {n: r.history.summary() for n, r in self.results.items() if r.history}
         return {
             "dataset": s.source,
-            "series": {
-                "name": s.name,
-                "column": s.column,
-                "rows": len(s),
-                "first": s.label(0),
-                "last": s.label(len(s) - 1),
-                "frequency": s.frequency,
-                "notes": list(s.notes),
-            },
-            "split": {
-                **sp.to_dict(),
-                "test_first": s.label(sp.val_end),
-                "test_last": s.label(len(s) - 1),
-            },
+            "series": s.summary(),
+            "split": sp.summary(s),
             "config": self.config.to_dict(),
             "test": {
                 r.name: {
@@ -279,6 +267,25 @@ def multi_step(config: ForecastConfig) -> dict:
     }
 
 
+def forecaster_for(name: str, config: ForecastConfig, train=None) -> Forecaster:
+    """A fresh forecaster for ``name`` as the job describes it (its cell options, baselines'
+    settings, strategy, loss, covariates, threads and device); ``train`` in place of
+    ``config.train`` when given. The one place a job's models are made."""
+    net = replace(config.net, cell_options=dict(config.cell_options.get(name, {})))
+    return make_forecaster(
+        name,
+        config.window,
+        net,
+        config.train if train is None else train,
+        config.ma_window,
+        config.threads,
+        config.device,
+        season=config.season,
+        features=config.features,
+        **multi_step(config),
+    )
+
+
 def run_forecast(
     series,
     config: ForecastConfig | None = None,
@@ -299,7 +306,6 @@ def run_forecast(
     resolve_device(config.device)  # a GPU that is not there is said before any work
     series = as_series(series)
     start = time.perf_counter()
-    window = config.window
     split = config.split(len(series))
     seen = series.head(split.val_end)  # train + validation: all that fit() ever gets
     test_start = split.val_end
@@ -311,19 +317,7 @@ def run_forecast(
     unfit: dict[str, str] = {}
     for name in names:
         t0 = time.perf_counter()
-        net = replace(config.net, cell_options=dict(config.cell_options.get(name, {})))
-        f = make_forecaster(
-            name,
-            window,
-            net,
-            config.train,
-            config.ma_window,
-            config.threads,
-            config.device,
-            season=config.season,
-            features=config.features,
-            **multi_step(config),
-        )
+        f = forecaster_for(name, config)
         try:
             f.fit(seen, val_size=split.n_val, progress=None if progress is None else progress(name))
         except RnnlabError as exc:

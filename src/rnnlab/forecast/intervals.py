@@ -74,35 +74,6 @@ def coverage(actual: np.ndarray, forecast: np.ndarray, q: np.ndarray) -> list[fl
     return out
 
 
-def conformal_by_step(
-    forecaster: Forecaster,
-    series: Series,
-    val_start: int,
-    test_start: int,
-    horizon: int,
-    levels: tuple[float, ...],
-) -> dict:
-    """Per level (a fraction, 0.8) and step h = 1 … ``horizon``: the half-width q_h from the
-    forecasts made inside [val_start, test_start), and on the test span the empirical coverage
-    and the mean width of x̂ ± q_h. Returns ``{level: {"q", "coverage", "width"}}`` (lists by
-    step)."""
-    n = len(series)
-    test_o = np.arange(test_start - 1, n - 1)
-    ft = origin_forecasts(forecaster, series, test_o, horizon)
-    targets = test_o[:, None] + np.arange(1, horizon + 1)[None, :]
-    actual = np.where(targets < n, series.values[np.minimum(targets, n - 1)], np.nan)
-    out = {}
-    for level, q in conformal_halfwidths(
-        forecaster, series, val_start, test_start, horizon, levels
-    ).items():
-        out[level] = {
-            "q": q.tolist(),
-            "coverage": coverage(actual, ft, q),
-            "width": (2 * q).tolist(),
-        }
-    return out
-
-
 METHODS = {
     "split": "split-conformal from the validation residuals of each step",
     "rolling": "conformal from the latest residuals of each step observed at each origin "

@@ -27,7 +27,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -42,12 +42,13 @@ from rnnlab.forecast.experiment import (
     ForecastConfig,
     ModelResult,
     diebold_mariano,
+    forecaster_for,
     run_forecast,
 )
 from rnnlab.forecast.inputs import as_series
 from rnnlab.forecast.lag import lag_check
 from rnnlab.forecast.metrics import score
-from rnnlab.forecast.models import is_neural, make_forecaster
+from rnnlab.forecast.models import is_neural
 from rnnlab.forecast.multi_scores import ManyResult
 
 __all__ = ["GlobalModel", "ManyResult", "as_many", "check_many", "fit_global", "run_many"]
@@ -114,17 +115,7 @@ def split_of(label: str, series: Series, config: ForecastConfig) -> Split:
 
 def _forecaster(name: str, config: ForecastConfig):
     """A fresh forecaster for ``name``, made as :func:`run_forecast` makes it."""
-    net = replace(config.net, cell_options=dict(config.cell_options.get(name, {})))
-    return make_forecaster(
-        name,
-        config.window,
-        net,
-        config.train,
-        config.ma_window,
-        config.threads,
-        config.device,
-        season=config.season,
-    )
+    return forecaster_for(name, config)
 
 
 def _stack(parts: list):

@@ -233,21 +233,7 @@ class ManyResult:
         series = {}
         for label, s in self.series.items():
             sp = self.local[label].split
-            series[label] = {
-                "name": s.name,
-                "source": s.source,
-                "column": s.column,
-                "rows": len(s),
-                "first": s.label(0),
-                "last": s.label(len(s) - 1),
-                "frequency": s.frequency,
-                "notes": list(s.notes),
-                "split": {
-                    **sp.to_dict(),
-                    "test_first": s.label(sp.val_end),
-                    "test_last": s.label(len(s) - 1),
-                },
-            }
+            series[label] = {**s.summary(), "source": s.source, "split": sp.summary(s)}
         pooled = [self.pooled(m, k) for m, k in self.models()]
         nexts = {}
         for label, run in self.local.items():
