@@ -155,6 +155,28 @@ def _order(
     )
 
 
+def _beyond_ns(text: str, date_format: str | None) -> bool:
+    """Whether a cell pandas read as NaT is a real date outside the datetime64[ns] range.
+    pandas 3 parses such a date at a coarser unit (then ``outside_ns`` finds it); pandas 2
+    gives NaT, as for a cell that is no date at all: this tells the two apart."""
+    import datetime as dt
+
+    import pandas as pd
+
+    try:
+        if date_format is not None:
+            stamp = pd.Timestamp(dt.datetime.strptime(text, date_format))
+        else:
+            stamp = pd.Timestamp(text)
+    except (ValueError, TypeError, OverflowError):
+        return False
+    if stamp is pd.NaT:
+        return False
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return bool(outside_ns(np.array([stamp.to_datetime64()]))[0])
+
+
 def parse_dates(
     cells: list[str],
     where: Callable[[int], str],
@@ -199,6 +221,8 @@ def parse_dates(
     bad = np.flatnonzero(np.isnat(dates) & ~empty)
     if bad.size:
         i = int(bad[0])
+        if _beyond_ns(stripped[i], date_format):  # pandas 2 reads such a date as NaT
+            raise RnnlabError(f"{where(i)}: {cells[i].strip()!r} {_OUTSIDE}")
         if not hint:
             good = np.flatnonzero(~np.isnat(dates))
             if good.size:
@@ -218,4 +242,15 @@ def parse_dates(
     if out.size:
         i = int(out[0])
         raise RnnlabError(f"{where(i)}: {cells[i].strip()!r} {_OUTSIDE}")
+    if dates.dtype == np.dtype("datetime64[ns]"):
+        # pandas 2 converts a time zone near the range's ends in nanoseconds and wraps around
+        # (2262-04-11T20:00-05:00 came back as a 1677 date): such cells are read again alone
+        ns = dates.view(np.int64)
+        edge = ~np.isnat(dates) & ((ns < -(2**63) + _EDGE) | (ns > 2**63 - 1 - _EDGE))
+        for i in np.flatnonzero(edge):
+            if _beyond_ns(stripped[int(i)], date_format):
+                raise RnnlabError(f"{where(int(i))}: {cells[int(i)].strip()!r} {_OUTSIDE}")
     return dates.astype("datetime64[ns]")
+
+
+_EDGE = 2 * 86_400 * 10**9  # two days in ns: more than any time zone's offset
