@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "rnnlab needs Python >= 3.11")'
 	@echo "Setting up $(VENV): rnnlab with PyTorch, numba, pandas, matplotlib and statsforecast, plus"
-	@echo "pytest, ruff, scikit-learn and Triton for the tests. The first time, pip fetches about 630 MB"
+	@echo "pytest, ruff, scikit-learn and Triton for the tests. The first time, pip fetches about 640 MB"
 	@echo "of wheels and unpacks them to about 2.6 GB: allow several minutes (about 4 on a 2-core machine"
 	@echo "from a local mirror; longer over a slow network). pip stays quiet until it is done."
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
