@@ -3,12 +3,17 @@
 Checked against hand computation: the global net's forecasts on a series are its shared module
 on that series' windows with that series' own scaler; each scaler comes from its own training
 part only (another series' test part, or this one's future, changes nothing it was fitted on);
-the pooled skill is 1 − sqrt(Σ SSE)/sqrt(Σ SSE of persistence) over every test point.
+the pooled skill is 1 − sqrt(Σ SSE)/sqrt(Σ SSE of persistence) over every test point. Several
+steps ahead and with intervals: each global net's h-step forecasts on a series are its copy's
+own (recursive: its one-step forecast of the series with its previous forecast appended), its
+half-widths the conformal rank of that series' validation residuals, and the pooled per-step
+skill and the pooled coverage are counted by hand from the per-series forecasts.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -178,6 +183,8 @@ def test_cli_json(cli_here):
         "scores",
         "pooled",
         "global_vs_local",
+        "horizons",
+        "intervals",
         "next",
         "training",
         "failed",
@@ -197,6 +204,8 @@ def test_cli_json(cli_here):
         ("gru", "global"),
     }
     assert set(d["next"]["aapl"]["global"]) == {"gru"}
+    assert d["horizons"] is None
+    assert d["intervals"] is None
 
 
 def test_cli_csv_columns_and_metrics_file(cli_here, tmp_path):
@@ -236,7 +245,7 @@ def test_cli_csv_columns_and_metrics_file(cli_here, tmp_path):
         (("forecast", "--dataset", "aapl,msft", "--backtest", "3"), "--backtest"),
         (("forecast", "--dataset", "aapl,msft", "--task", "direction"), "--task"),
         (("forecast", "--dataset", "aapl,msft", "--ablation", "features"), "--ablation"),
-        (("forecast", "--dataset", "aapl,msft", "--horizon", "3"), "--horizon"),
+        (("forecast", "--dataset", "aapl,msft", "--features", "volume"), "--features"),
         (("train", "--dataset", "aapl,msft", "--out", "never"), "--dataset: names 2 series"),
     ],
 )
@@ -262,3 +271,165 @@ def test_split_names_doctest():
     import rnnlab.settings.data
 
     assert doctest.testmod(rnnlab.settings.data).failed == 0
+
+
+# -- several steps ahead, intervals -----------------------------------------------------------
+
+H = 3
+
+
+@pytest.fixture(scope="module")
+def ahead(series, config) -> ManyResult:
+    """Three steps ahead (recursive) with 80 % split-conformal intervals."""
+    return run_many(series, replace(config, horizon=H, level=(80.0,)))
+
+
+def _forecasts(result: ManyResult, label: str, model: str, kind: str) -> np.ndarray:
+    """(n_origins, H) forecasts of ``model`` on series ``label``, from the test origins."""
+    hz = result.local[label].horizons if kind == "local" else result.ahead.horizons[kind][label]
+    return hz.forecasts[model]
+
+
+def test_global_h_step_forecasts_are_each_copy_origin_values(ahead, series):
+    for label, s in series.items():
+        member = ahead.shared["gru"].members[label]
+        test_start = ahead.local[label].split.val_end
+        origins = np.arange(test_start - 1, len(s) - 1)
+        got = _forecasts(ahead, label, "gru", "global")
+        expected = member._origin_values(s, origins, H)
+        beyond = origins[:, None] + np.arange(1, H + 1) >= len(s)
+        expected[beyond] = np.nan  # nothing there to score
+        np.testing.assert_array_equal(got, expected)
+        # step 1 is the one-step test forecast (checked by hand against the module above)
+        np.testing.assert_allclose(got[:, 0], ahead.results["gru"][label].test_forecast)
+    # recursive: step 2 from o is the one-step forecast of x_0 … x_o, x̂_{o+1|o}
+    s, member = series["b"], ahead.shared["gru"].members["b"]
+    o = ahead.local["b"].split.val_end + 4
+    fed = Series(np.append(s.values[: o + 1], member._origin_values(s, [o], 1)[0, 0]))
+    two = member._origin_values(fed, np.array([o + 1]), 1)[0, 0]
+    i = o - (ahead.local["b"].split.val_end - 1)
+    assert _forecasts(ahead, "b", "gru", "global")[i, 1] == pytest.approx(two, rel=1e-12)
+
+
+def test_pooled_step_skill_by_hand(ahead):
+    for model, kind in (("gru", "global"), ("gru", "local"), ("linear", "local")):
+        pooled = ahead.pooled_steps(model, kind)
+        assert pooled.n_series == 3
+        for h in range(1, H + 1):
+            sse = sse_p = n = 0.0
+            skills = []
+            for label, run in ahead.local.items():
+                x, fc = run.series.values, _forecasts(ahead, label, model, kind)
+                e_i = e_p_i = 0.0
+                for row, o in enumerate(range(run.split.val_end - 1, len(x) - 1)):
+                    if o + h < len(x):  # the target is in the test span
+                        e_i += (x[o + h] - fc[row, h - 1]) ** 2
+                        e_p_i += (x[o + h] - x[o]) ** 2  # persistence: x̂_{o+h|o} = x_o
+                        n += 1
+                sse, sse_p = sse + e_i, sse_p + e_p_i
+                skills.append(1 - math.sqrt(e_i) / math.sqrt(e_p_i))  # same count, n cancels
+            assert pooled.skill[h - 1] == pytest.approx(1 - math.sqrt(sse) / math.sqrt(sse_p))
+            assert pooled.rmse[h - 1] == pytest.approx(math.sqrt(sse / n))
+            assert pooled.mean_skill[h - 1] == pytest.approx(np.mean(skills))
+            assert pooled.n[h - 1] == n
+        # step 1 is the one-step pooling
+        assert pooled.skill[0] == pytest.approx(ahead.pooled(model, kind).skill, rel=1e-12)
+    frame = ahead.pooled_step_scores()
+    row = frame.loc[("gru", "global", 2)]
+    assert row["skill"] == pytest.approx(ahead.pooled_steps("gru", "global").skill[1])
+    per_series = ahead.step_scores()
+    assert len(per_series) == 3 * 4 * H  # series × (persistence, linear, gru, gru global) × h
+
+
+def test_global_intervals_by_hand_and_pooled_coverage(ahead, series):
+    for model, kind in (("gru", "global"), ("linear", "local")):
+        inside = n = 0
+        for label, s in series.items():
+            split = ahead.local[label].split
+            x, fc = s.values, _forecasts(ahead, label, model, kind)
+            iv = ahead.ahead.intervals[kind][label]
+            q = iv.conformal[model][0.8]["halfwidth"]
+            if kind == "global":  # the rank of that series' own validation residuals, by hand
+                member = ahead.shared[model].members[label]
+                val_o = np.arange(split.train_end - 1, split.val_end - 1)
+                fv = member._origin_values(s.head(split.val_end), val_o, H)
+                for h in range(1, H + 1):
+                    ok = val_o + h < split.val_end
+                    r = np.sort(np.abs(x[val_o[ok] + h] - fv[ok, h - 1]))
+                    k = math.ceil((len(r) + 1) * 0.8 - 1e-12)  # ⌈(n + 1)(1 − α)⌉
+                    assert q[h - 1] == pytest.approx(r[k - 1], rel=1e-12)
+            origins = np.arange(split.val_end - 1, len(x) - 1)
+            step_inside = []
+            for h in range(1, H + 1):
+                rows = origins + h < len(x)
+                hit = np.abs(x[origins[rows] + h] - fc[rows, h - 1]) <= q[h - 1]
+                step_inside.append(int(hit.sum()))
+                n += int(rows.sum()) if h == H else 0
+            inside += step_inside[-1]
+            cell = iv.conformal[model][0.8]
+            assert cell["coverage"][H - 1] == pytest.approx(step_inside[-1] / (split.n_test - 2))
+            pooled_width = ahead.pooled_coverage(model, kind, 80.0).width[label]
+            assert pooled_width == pytest.approx([2 * v for v in q])  # per series, own units
+        p = ahead.pooled_coverage(model, kind, 80.0)
+        assert (p.inside[H - 1], p.n[H - 1]) == (inside, n)
+        assert p.coverage[H - 1] == pytest.approx(inside / n)
+    table = ahead.pooled_interval_scores()
+    assert table.loc[("gru", "global", "conformal", 80.0, 1), "n"] == sum(
+        run.split.n_test for run in ahead.local.values()
+    )
+    assert ahead.interval_scores().loc[("a", "gru", "global", "conformal", 80.0, H), "width"] > 0
+
+
+def test_direct_and_pinball_global_nets_run(series, config):
+    two = {"a": series["a"], "c": series["c"]}
+    direct = run_many(two, replace(config, horizon=H, strategy="direct", loss="pinball"))
+    net = direct.shared["gru"]
+    assert net.forecaster._direct_steps() == H
+    assert net.forecaster.loss == "pinball"
+    for label, s in two.items():
+        member = net.members[label]
+        origins = np.arange(direct.local[label].split.val_end - 1, len(s) - 1)
+        fc = direct.ahead.horizons["global"][label].forecasts["gru"]
+        np.testing.assert_array_equal(fc[:-2], member._direct_values(s, origins[:-2], H))
+    assert direct.ahead.horizons["global"]["a"].strategy == "direct"
+    assert direct.pooled_steps("gru", "global").n_series == 2
+    banded = run_many(two, replace(config, horizon=2, loss="pinball", level=(80.0,)))
+    q = banded.pooled_coverage("gru", "global", 80.0, "quantile")  # the net's own quantiles
+    assert q is not None
+    assert len(q.coverage) == 1
+    assert banded.pooled_coverage("gru", "global", 80.0).n == [
+        sum(r.split.n_test - h for r in banded.local.values()) for h in range(2)
+    ]
+    d = json.loads(json.dumps(banded.to_dict(), allow_nan=False))
+    assert {p["method"] for p in d["intervals"]["pooled"]} == {"conformal", "quantile"}
+
+
+def test_cli_json_horizons_and_intervals(cli_here):
+    argv = ("forecast", *QUICK, "--dataset", "aapl,msft", "--horizon", "3", "--level", "80")
+    r = cli_here(*argv, "--json")
+    assert r.code == 0, r.err
+    d = json.loads(r.out)
+    hz, iv = d["horizons"], d["intervals"]
+    assert hz["steps"] == [1, 2, 3]
+    assert hz["strategy"] == "recursive"
+    assert set(hz["per_series"]["msft"]["global"]["gru"]) == {"rmse", "mae", "skill"}
+    pooled = {(p["model"], p["kind"]): p for p in hz["pooled"]}
+    assert set(pooled) == {("persistence", "local"), ("linear", "local"), ("gru", "local")} | {
+        ("gru", "global")
+    }
+    assert len(pooled[("gru", "global")]["skill"]) == 3
+    assert iv["levels"] == [80.0]
+    cover = {(p["model"], p["kind"], p["method"]): p for p in iv["pooled"]}
+    g = cover[("gru", "global", "conformal")]
+    assert set(g["width"]) == {"aapl", "msft"}
+    assert len(g["coverage"]) == 3
+    assert g["coverage"][0] == g["inside"][0] / g["n"][0]
+    assert set(iv["per_series"]["aapl"]["global"]["next"]["gru"]) == {"80"}
+    assert len(d["next"]["aapl"]["dates"]) == 3
+    assert len(d["next"]["aapl"]["values"]["global"]["gru"]) == 3
+    assert "3 steps ahead" in d["verdict"]
+    r = cli_here(*argv, "--strategy", "direct", "--loss", "pinball", "--tail", "260", "--json")
+    assert r.code == 0, r.err
+    d = json.loads(r.out)
+    assert d["horizons"]["strategy"] == "direct"
+    assert {p["method"] for p in d["intervals"]["pooled"]} == {"conformal", "quantile"}

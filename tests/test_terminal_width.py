@@ -174,6 +174,33 @@ def test_forecast_many_series_fits(monkeypatch, capsys, names):
     assert_fits(out, whole=tuple(whole))
 
 
+@pytest.mark.parametrize(
+    ("names", "extra"),
+    [
+        ("aapl,goog,ibm,msft", ()),
+        ("aapl,goog,ibm,msft,fb,unemployment", ("--strategy", "direct", "--loss", "pinball")),
+    ],
+)
+def test_forecast_many_series_horizons_and_intervals_fit(monkeypatch, capsys, names, extra):
+    """Several series, 3 steps ahead, 80 % intervals: skill per step pooled, per series at the
+    last step, coverage and width per series with the pooled coverage."""
+    argv = ["forecast", "--quick", "--no-report", "--dataset", names, "--models", "linear,gru"]
+    argv += ["--tail", "120", "--window", "5", "--horizon", "3", "--level", "80", *extra]
+    data = json_of(capsys, argv)
+    code, out, _ = render_at(monkeypatch, capsys, argv)
+    assert code == 0
+    whole = [data["verdict"], *data["series"]]
+    for p in data["horizons"]["pooled"]:
+        if p["model"] != "persistence":
+            whole += [f"{v:+.4f}" for v in p["skill"]]
+    for cell in data["horizons"]["per_series"].values():
+        whole += [f"{cell['global']['gru']['skill'][2]:+.4f}"]
+    for p in data["intervals"]["pooled"]:
+        whole += [f"{100 * p['coverage'][0]:.1f}"]
+        whole += [f"w {w[0]:.4g}" for w in p["width"].values()]
+    assert_fits(out, whole=tuple(whole))
+
+
 def test_train_and_predict_fit(monkeypatch, capsys, tmp_path):
     from rnnlab.commands.common import fmt
 

@@ -460,64 +460,54 @@ def _print_many_plan(console, named: dict, splits: dict, job) -> None:
         f"of all series together (so about {len(named)}× the steps per epoch), early-stopped on "
         f"their validation windows together; up to {job.train.epochs} epochs each."
     )
+    also = []
+    if job.horizon > 1:
+        also.append(f"1 to {job.horizon}-step forecasts from every test origin ({job.strategy})")
+    if job.level is not None:
+        levels = ", ".join(f"{lv:g}%" for lv in job.level)
+        also.append(
+            f"{levels} intervals ({job.calibration} conformal from each series' own "
+            "validation residuals)"
+        )
+    if job.loss != "mse":
+        also.append(f"the nets trained with the {job.loss} loss")
+    if also:
+        console.print(f"Per series, local and global: {'; '.join(also)}.")
 
 
 def _print_many(console, result) -> None:
-    """Skill per series and pooled for every model (local and global), the global-vs-local
-    counts, the verdict: 80 columns (the series in groups when there are many)."""
+    """Skill per series and pooled for every model (local and global), per step when H > 1,
+    the intervals' coverage, the global-vs-local counts, the verdict: 80 columns (the series
+    in groups when there are many)."""
     from rnnlab.commands.common import user_text
     from rnnlab.forecast.experiment import SIGNIFICANCE
 
-    labels = list(result.series)
-    rows = result.models()
-    names = {(m, k): m if k == "local" else f"{m} global" for m, k in rows}
+    rows = [key for key in result.models() if key[0] != "persistence"]
     by = {(r.series, r.model, r.kind): r for r in result.scores().itertuples()}
-    pooled = {(m, k): result.pooled(m, k) for m, k in rows}
 
-    def cell(value, p=None) -> str:
-        if value is None or value != value:  # None or NaN
-            return "—"
-        star = "*" if p is not None and p == p and p < SIGNIFICANCE else ""
-        return f"{value:+.4f}{star}"
+    def one_step(key, label: str) -> str:
+        r = by.get((label, *key))
+        return "—" if r is None else _skill(r.skill, r.p_value < SIGNIFICANCE)
 
-    width = max(len(n) for n in names.values()) + 3
-    groups, group, used = [], [], width
-    for label in labels:  # as many series per table as fit 80 columns with pooled and mean
-        w = max(len(label), 8) + 3
-        if group and used + w + 2 * 11 > 80:
-            groups.append(group)
-            group, used = [], width
-        group.append(label)
-        used += w
-    groups.append(group)
-    n_test = sum(result.local[label].split.n_test for label in labels)
-    for i, group in enumerate(groups):
-        last = i == len(groups) - 1
-        columns = ("model", *(user_text(g) for g in group), *(("pooled", "mean") if last else ()))
-        title = "Skill against persistence, one-step test forecasts"
-        if len(groups) > 1:
-            title += f" ({i + 1}/{len(groups)})"
-        table = _table(title, columns)
-        for key in rows:
-            m, k = key
-            if m == "persistence":
-                continue
-            cells = [names[key]]
-            for label in group:
-                r = by.get((label, m, k))
-                cells.append("—" if r is None else cell(r.skill, r.p_value))
-            if last:
-                p = pooled[key]
-                cells += [cell(p and p.skill), cell(p and p.mean_skill)]
-            table.add_row(*cells)
-        pers = ["persistence RMSE"]
-        for label in group:
-            r = by.get((label, "persistence", "local"))
-            pers.append("—" if r is None else f"{r.rmse:.4g}")
-        if last:
-            pers += [f"{pooled[('persistence', 'local')].rmse:.4g}", ""]
-        table.add_row(*pers)
-        console.print(table)
+    def one_step_tail(key) -> list[str]:
+        p = result.pooled(*key)
+        return [_skill(p and p.skill), _skill(p and p.mean_skill)]
+
+    def persistence_rmse(label: str) -> str:
+        r = by.get((label, "persistence", "local"))
+        return "—" if r is None else f"{r.rmse:.4g}"
+
+    rmse = f"{result.pooled('persistence', 'local').rmse:.4g}"
+    _series_grid(
+        console,
+        "Skill against persistence, one-step test forecasts",
+        result,
+        _skill_rows(rows),
+        lambda key, label: one_step(key, label) if key else persistence_rmse(label),
+        ("pooled", "mean"),
+        lambda key: one_step_tail(key) if key else [rmse, ""],
+    )
+    n_test = sum(result.local[label].split.n_test for label in result.series)
     console.print(
         "skill = 1 − RMSE/RMSE(persistence) on the series' own test part (* : Diebold-Mariano "
         f"p < 0.05 that it beats persistence); pooled = 1 − sqrt(Σ SSE)/sqrt(Σ SSE of "
@@ -525,6 +515,10 @@ def _print_many(console, result) -> None:
         "moves weigh most); mean = the mean of the series' skills; global = one net trained on "
         "all series."
     )
+    if result.ahead.horizons["local"]:
+        _print_many_steps(console, result, rows)
+    if result.ahead.levels:
+        _print_many_intervals(console, result, rows)
     if result.results:
         table = _table(
             "Global against local, per series",
@@ -554,6 +548,183 @@ def _print_many(console, result) -> None:
         for m, text in why.items():
             console.print(f"[red]{user_text(label)} {m}: no scores, {user_text(text, None)}[/]")
     console.print(f"[bold]Verdict:[/] {result.verdict()}")
+
+
+def _many_name(key: tuple[str, str]) -> str:
+    """("gru", "global") -> "gru global"; a local model by its name alone."""
+    model, kind = key
+    return model if kind == "local" else f"{model} {kind}"
+
+
+def _skill_rows(rows: list[tuple[str, str]]) -> list[tuple[tuple[str], tuple | None]]:
+    """The rows of a skill grid: each model and kind, then persistence's RMSE (key None)."""
+    return [*(((_many_name(key),), key) for key in rows), (("persistence RMSE",), None)]
+
+
+def _skill(value, star: bool = False) -> str:
+    """A skill as +0.0123 (* : significant), — for None or NaN."""
+    if value is None or value != value:
+        return "—"
+    return f"{value:+.4f}" + ("*" if star else "")
+
+
+def _series_grid(console, title: str, result, rows, cell, tail: tuple, tail_cells) -> None:
+    """A table with a row per entry of ``rows`` ((its leading cells), key), a column per
+    series (``cell(key, series)``) and the ``tail`` columns (``tail_cells(key)``): as many
+    series per table as fit 80 columns beside the tail columns, these with the last group."""
+    from rnnlab.commands.common import user_text
+
+    def wide(header: str, cells) -> int:  # a column's width: its widest line, 2 pads, a rule
+        return max(len(line) for text in (header, *cells) for line in text.split("\n")) + 3
+
+    lead = ("model", "h")[: len(rows[0][0])]
+    body = {label: [cell(key, label) for _, key in rows] for label in result.series}
+    ends = [tail_cells(key) for _, key in rows]
+    used0 = 1 + sum(wide(name, [r[0][i] for r in rows]) for i, name in enumerate(lead))
+    used0 += sum(wide(name, [e[i] for e in ends]) for i, name in enumerate(tail))
+    groups, group, used = [], [], used0
+    for label in result.series:
+        w = wide(user_text(label), body[label])
+        if group and used + w > 80:
+            groups.append(group)
+            group, used = [], used0
+        group.append(label)
+        used += w
+    groups.append(group)
+    for i, group in enumerate(groups):
+        last = i == len(groups) - 1
+        columns = (*lead, *(user_text(g) for g in group), *(tail if last else ()))
+        suffix = f" ({i + 1}/{len(groups)})" if len(groups) > 1 else ""
+        table = _table(title + suffix, columns)
+        for k, (cells, _) in enumerate(rows):
+            row = [*cells, *(body[label][k] for label in group)]
+            table.add_row(*row, *(ends[k] if last else ()))
+        console.print(table)
+
+
+def _print_many_steps(console, result, rows) -> None:
+    """Pooled skill per step h (a few steps), and each series' skill at the last step."""
+    ahead = result.ahead
+    pooled = {key: result.pooled_steps(*key) for key in [*rows, ("persistence", "local")]}
+    horizon = max(len(p.n) for p in pooled.values() if p is not None)
+    picks = [h for h in (1, 2, 5, 10, 20, 50, 100) if h < horizon]
+    steps = sorted({*picks[:4], horizon})
+    table = _table(
+        f"Pooled skill by step ahead, all series ({ahead.strategy})",
+        ("model", *(f"h={h}" for h in steps)),
+    )
+    for key in rows:
+        p = pooled[key]
+        table.add_row(_many_name(key), *(_skill(_at(p and p.skill, h)) for h in steps))
+    base = pooled[("persistence", "local")]
+    rmse = (_at(base and base.rmse, h) for h in steps)
+    table.add_row("persistence RMSE", *("—" if v is None else f"{v:.4g}" for v in rmse))
+    console.print(table)
+
+    def at_last(key, label: str) -> str:
+        if key is None:
+            hz = ahead.horizons["local"].get(label)
+            v = None if hz is None else _at(hz.scores["persistence"].rmse, horizon)
+            return "—" if v is None else f"{v:.4g}"
+        hz = ahead.horizons[key[1]].get(label)
+        sc = None if hz is None else hz.scores.get(key[0])
+        return _skill(_at(sc and sc.skill, horizon))
+
+    def at_last_tail(key) -> list[str]:
+        p = pooled[key or ("persistence", "local")]
+        if key is None:
+            v = _at(p and p.rmse, horizon)
+            return ["—" if v is None else f"{v:.4g}", ""]
+        return [_skill(_at(p and p.skill, horizon)), _skill(_at(p and p.mean_skill, horizon))]
+
+    _series_grid(
+        console,
+        f"Skill against persistence, {horizon} steps ahead",
+        result,
+        _skill_rows(rows),
+        at_last,
+        ("pooled", "mean"),
+        at_last_tail,
+    )
+    console.print(
+        f"h=k: 1 − RMSE/RMSE(persistence) of the k-step forecasts from every test origin o of "
+        f"each series (made from its data up to o; {_HOW[ahead.strategy]}), persistence's "
+        "being x_o; pooled per step = 1 − sqrt(Σ SSE_h)/sqrt(Σ SSE_h of persistence) over all "
+        "series. Every step's RMSE, MAE and skill per series: --json (horizons)."
+    )
+
+
+def _at(values, h: int):
+    """values[h − 1], None when there is no such step (or no values)."""
+    return values[h - 1] if values is not None and h <= len(values) else None
+
+
+def _print_many_intervals(console, result, rows) -> None:
+    """Per level: coverage % and mean width of each model's intervals on each series, and
+    the pooled coverage, at step 1 and the last step."""
+    ahead = result.ahead
+    keys = [("persistence", "local"), *rows]
+    horizon = max(
+        len(p.n)
+        for key in keys
+        for p in (result.pooled_coverage(*key, 100 * ahead.levels[0]),)
+        if p is not None
+    )
+    for level in (100 * lv for lv in ahead.levels):
+        grid = []
+        for method, tag in (("conformal", ""), ("quantile", "\n(quantiles)")):
+            for key in keys:
+                p = result.pooled_coverage(*key, level, method)
+                if p is None:
+                    continue
+                for h in sorted({1, min(horizon, len(p.n))}):
+                    name = _many_name(key) + tag if h == 1 else ""
+                    grid.append(((name, str(h)), (p, h)))
+
+        def cell(ph, label: str) -> str:
+            p, h = ph
+            widths = p.width.get(label)
+            width = _at(widths, h)
+            share = _series_coverage(ahead, p, label, h)
+            if share is None:
+                return "—"
+            w = "—" if width is None or width == float("inf") else f"{width:.4g}"
+            return f"{100 * share:.1f}\nw {w}"
+
+        def pooled_cell(ph) -> list[str]:
+            p, h = ph
+            v = _at(p.coverage, h)
+            return ["—" if v is None else f"{100 * v:.1f}"]
+
+        _series_grid(
+            console,
+            f"{level:g}% intervals: coverage % and mean width w per series",
+            result,
+            grid,
+            cell,
+            ("pooled",),
+            pooled_cell,
+        )
+    console.print(
+        "cover = % of the series' test targets inside the interval, beside the nominal level; "
+        "w = its mean width in that series' units; pooled = % of all series' targets inside "
+        "(no pooled width: the units differ). Conformal: the forecast ± q_h, "
+        f"{_CALIBRATED[ahead.calibration]} of that series (— : too few for the level); "
+        "(quantiles): between the net's own pinball-trained quantiles. Every step and the "
+        "bands of the next values: --json (intervals)."
+    )
+
+
+def _series_coverage(ahead, p, label: str, h: int) -> float | None:
+    """Series ``label``'s coverage at step h of the pooled cell ``p``'s model, kind, method
+    and level."""
+    iv = ahead.intervals[p.kind].get(label)
+    if iv is None:
+        return None
+    table = iv.conformal if p.method == "conformal" else iv.quantile
+    by_level = table.get(p.model, {})
+    cell = next((c for lv, c in by_level.items() if abs(100 * lv - p.level) < 1e-9), None)
+    return None if cell is None else _at(cell["coverage"], h)
 
 
 def _backtest(series, job, out: Path | None, console) -> int:

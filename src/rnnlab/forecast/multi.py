@@ -18,6 +18,16 @@ skill against its own persistence, Diebold-Mariano p) and pooled over the test p
 series (pooled skill 1 − sqrt(Σ_i SSE_i)/sqrt(Σ_i SSE_i^persistence), and the mean of the
 per-series skills): :class:`~rnnlab.forecast.multi_scores.ManyResult`.
 
+With ``horizon`` H > 1 (``strategy`` recursive or direct), ``level`` (conformal intervals,
+``calibration`` split or rolling) and ``loss`` pinball, each local run does what it does for
+one series, and each global net is scored the same way on each series through that series'
+copy: its 1 … H-step forecasts from every test origin (:func:`~rnnlab.forecast.horizons.
+score_horizons`), its intervals from that series' validation residuals
+(:func:`~rnnlab.forecast.intervals.score_intervals`). A direct or pinball global net is made by
+:func:`~rnnlab.forecast.experiment.forecaster_for` as a local one is: H outputs (times the
+quantiles), trained on the H targets of every series' windows. Pooled per step:
+:mod:`rnnlab.forecast.multi_steps`.
+
 With the same epochs the global net takes about K times as many optimisation steps as a local
 one (it has K series' windows per epoch); ``ManyResult.steps`` says how many each took.
 """
@@ -40,6 +50,7 @@ from rnnlab.fielderror import FieldError
 from rnnlab.forecast.base import WindowedForecaster
 from rnnlab.forecast.experiment import (
     ForecastConfig,
+    ForecastResult,
     ModelResult,
     diebold_mariano,
     forecaster_for,
@@ -50,6 +61,7 @@ from rnnlab.forecast.lag import lag_check
 from rnnlab.forecast.metrics import score
 from rnnlab.forecast.models import is_neural
 from rnnlab.forecast.multi_scores import ManyResult
+from rnnlab.forecast.multi_steps import ManySteps, score_members
 
 __all__ = ["GlobalModel", "ManyResult", "as_many", "check_many", "fit_global", "run_many"]
 
@@ -58,10 +70,6 @@ ONE_SERIES_ONLY = (
     ("task", "value"),
     ("ablation", None),
     ("backtest", None),
-    ("horizon", 1),
-    ("strategy", "recursive"),
-    ("level", None),
-    ("loss", "mse"),
     ("features", None),
 )
 
@@ -70,9 +78,7 @@ def check_many(config: ForecastConfig) -> None:
     """Refuse the options that several series do not run yet; the error names the field."""
     for name, off in ONE_SERIES_ONLY:
         if getattr(config, name, off) != off:
-            raise ConfigError(
-                name, "is for one series so far (several series: one-step forecasts only)"
-            )
+            raise ConfigError(name, "is for one series so far (not run on several series)")
 
 
 def as_many(data, date_column: str | None = None, fill: str | None = None) -> dict[str, Series]:
@@ -243,6 +249,52 @@ def run_many(
                 None if mine is None else diebold_mariano(actual, mine.test_forecast, forecast)
             )
     failed = {label: why for label, why in failed.items() if why}
-    return ManyResult(
-        series, config, local, shared, results, vs_local, failed, time.perf_counter() - start
+    ahead = _ahead(series, splits, local, results, config)
+    seconds = time.perf_counter() - start
+    return ManyResult(series, config, local, shared, results, vs_local, failed, seconds, ahead)
+
+
+def _ahead(
+    series: dict[str, Series],
+    splits: dict[str, Split],
+    local: dict[str, ForecastResult],
+    results: dict[str, dict[str, ModelResult]],
+    config: ForecastConfig,
+) -> ManySteps:
+    """The 1 … H-step scores and the intervals of every series: the local runs' own, and the
+    global nets' scored through each series' copy (:func:`score_members`)."""
+    levels = None if config.level is None else tuple(lv / 100 for lv in config.level)
+    ahead = ManySteps(
+        series,
+        {label: sp.n_test for label, sp in splits.items()},
+        config.horizon,
+        config.strategy,
+        levels,
+        config.calibration,
+        {"local": {}, "global": {}},
+        {"local": {}, "global": {}},
     )
+    for label, s in series.items():
+        if local[label].horizons is not None:
+            ahead.horizons["local"][label] = local[label].horizons
+        if local[label].intervals is not None:
+            ahead.intervals["local"][label] = local[label].intervals
+        scored = {name: by[label] for name, by in results.items() if label in by}
+        if not scored:
+            continue
+        hz, iv = score_members(
+            s,
+            splits[label],
+            {name: r.forecaster for name, r in scored.items()},  # the series' copies
+            {name: r.test_forecast for name, r in scored.items()},
+            {name: r.next_values for name, r in scored.items()},
+            config.horizon,
+            config.strategy,
+            levels,
+            config.calibration,
+        )
+        if hz is not None:
+            ahead.horizons["global"][label] = hz
+        if iv is not None:
+            ahead.intervals["global"][label] = iv
+    return ahead

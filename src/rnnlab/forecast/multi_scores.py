@@ -9,6 +9,11 @@ For series i = 1 … K with test parts of n_i points, SSE_i = Σ_t (x_t − x̂_
     mean skill   = (1/K) Σ_i skill_i                                  each series counts once
     pooled RMSE  = sqrt(Σ_i SSE_i / Σ_i n_i)
 
+With a horizon H > 1 or interval levels, :class:`~rnnlab.forecast.multi_steps.ManySteps`
+(``ahead``) holds every series' 1 … H-step scores and intervals, pooled the same way per step
+(pooled skill_h, and pooled coverage = the share of all series' test targets inside their
+intervals).
+
 Whether a model beats persistence, or a global net its local twin, on one series: the one-sided
 Diebold-Mariano p on that series' test part (:func:`~rnnlab.forecast.experiment.diebold_mariano`).
 No pooled p is given: the series share their dates, so their errors are not independent.
@@ -31,6 +36,7 @@ from rnnlab.forecast.experiment import (
     ModelResult,
     diebold_mariano,
 )
+from rnnlab.forecast.multi_steps import ManySteps, PooledCoverage, PooledSteps
 
 if TYPE_CHECKING:
     from rnnlab.forecast.multi import GlobalModel
@@ -44,6 +50,13 @@ DEFINITIONS = {
     "mean_skill": "the mean of the per-series skills (each series counts once)",
     "p_value": "Diebold-Mariano p that the model beats the series' persistence",
     "p_vs_local": "Diebold-Mariano p that the global model beats the local one of its kind",
+    "horizons.pooled.skill": "per step h: 1 − sqrt(Σ_series SSE_h)/sqrt(Σ_series SSE_h of "
+    "persistence, whose h-step forecast is x_o), over every test origin of every series",
+    "horizons.pooled.mean_skill": "per step h: the mean of the per-series skills at step h",
+    "intervals.pooled.coverage": "per step h: the share of all series' step-h test targets "
+    "inside their intervals (inside / n)",
+    "intervals.pooled.width": "per series, the mean interval width per step, in that series' "
+    "units (so no pooled width)",
 }
 
 
@@ -74,6 +87,35 @@ class ManyResult:
     vs_local: dict[str, dict[str, float | None]]  # neural model -> series -> DM p
     failed: dict[str, dict[str, str]]  # series -> model (global: "gru (global)") -> why
     seconds: float
+    ahead: ManySteps  # 1 … H-step scores and intervals (empty for H = 1, no levels)
+
+    def pooled_steps(self, model: str, kind: str) -> PooledSteps | None:
+        """``model``'s 1 … H-step scores pooled over the series (None: H = 1 or none)."""
+        return self.ahead.pooled_steps(model, kind)
+
+    def pooled_coverage(
+        self, model: str, kind: str, level: float, method: str = "conformal"
+    ) -> PooledCoverage | None:
+        """``model``'s intervals at ``level`` (%) pooled over the series (None: none)."""
+        return self.ahead.pooled_coverage(model, kind, level, method)
+
+    def step_scores(self) -> pd.DataFrame | None:
+        """Rows (series, model, kind, h): rmse, mae, skill per series; None for H = 1."""
+        return self.ahead.step_scores()
+
+    def pooled_step_scores(self) -> pd.DataFrame | None:
+        """Rows (model, kind, h): n, rmse, skill, mean_skill over all series; None for H = 1."""
+        return self.ahead.pooled_step_scores(self.models())
+
+    def interval_scores(self) -> pd.DataFrame | None:
+        """Rows (series, model, kind, method, level, h): coverage and mean width (the
+        series' units); None without levels."""
+        return self.ahead.interval_scores()
+
+    def pooled_interval_scores(self) -> pd.DataFrame | None:
+        """Rows (model, kind, method, level, h): inside, n and coverage over all series;
+        None without levels."""
+        return self.ahead.pooled_interval_scores(self.models())
 
     def _rows(self):
         """(series, model, kind, ModelResult, p_vs_local) for every score."""
@@ -226,7 +268,7 @@ class ManyResult:
             parts.append(
                 "No global-vs-local difference is significant on any series: treat them as ties."
             )
-        return " ".join(parts)
+        return " ".join([*parts, *self.ahead.sentences(self.models())])
 
     def to_dict(self) -> dict:
         """Plain JSON-able data (``--json`` and ``metrics.json``)."""
@@ -240,10 +282,20 @@ class ManyResult:
             glob = {
                 m: float(by[label].next_values[0]) for m, by in self.results.items() if label in by
             }
+            dates = None if run.next_dates is None else [format_date(d) for d in run.next_dates]
             nexts[label] = {
-                "date": None if run.next_dates is None else format_date(run.next_dates[0]),
+                "date": None if dates is None else dates[0],
                 "local": {m: float(r.next_values[0]) for m, r in run.results.items()},
                 "global": glob,
+                "dates": dates,  # the H next dates, and every model's H next values
+                "values": {
+                    "local": {m: r.next_values.tolist() for m, r in run.results.items()},
+                    "global": {
+                        m: by[label].next_values.tolist()
+                        for m, by in self.results.items()
+                        if label in by
+                    },
+                },
             }
         training = {
             "global": {
@@ -271,6 +323,8 @@ class ManyResult:
                 "scores": self.scores().to_dict(orient="records"),
                 "pooled": [vars(p) for p in pooled if p is not None],
                 "global_vs_local": {m: self.comparison(m) for m in self.results},
+                "horizons": self.ahead.horizons_dict(self.models()),
+                "intervals": self.ahead.intervals_dict(self.models()),
                 "next": nexts,
                 "training": training,
                 "failed": self.failed,
