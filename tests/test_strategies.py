@@ -293,16 +293,6 @@ def test_cli_strategy_level_and_loss(capsys):
         assert len(err.splitlines()) == 1 or err.splitlines()[-1].startswith("rnnlab: error")
 
 
-def test_a_multi_output_model_is_not_saved_half_right(tmp_path):
-    from rnnlab.forecast.checkpoint import save_checkpoint
-
-    x = _walk(200)
-    f = LinearAR(5, strategy="direct", horizon=2).fit(x, val_size=20)
-    with pytest.raises(RnnlabError, match="one-step model"):
-        save_checkpoint(f, tmp_path / "ckpt")
-    assert not (tmp_path / "ckpt").exists()
-
-
 def test_rolling_calibration_reads_only_observed_residuals_and_adapts():
     """Rolling q_h at test origin o is the conformal rank of the last n residuals with
     targets o' + h ≤ o (n = the validation origins); on a walk whose volatility triples at

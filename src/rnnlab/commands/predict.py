@@ -1,4 +1,5 @@
-"""``rnnlab predict``: load a checkpoint, predict the next value (or the next N, each fed back).
+"""``rnnlab predict``: load a checkpoint, predict the next value (or the next N: each fed back,
+or, for a direct model of H steps, its first N ≤ H outputs; a quantile model adds its bands).
 
 Without data it predicts from the end of the series it was trained on (the checkpoint keeps
 that tail); with ``--data`` or ``--dataset`` it predicts from the end of that series, read as
@@ -23,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="load a trained model and predict the next value(s)",
         description=(
             "Load a checkpoint written by `rnnlab train` and predict the next value after the "
-            "end of the data (--horizon N: the next N, each prediction fed back as an input)."
+            "end of the data (--horizon N: the next N, each prediction fed back as an input; "
+            "a direct model forecasts up to its H steps at once). A model trained with "
+            "--loss pinball also shows its quantiles' intervals."
         ),
     )
     add_options(p, PredictSettings, groups={"data": "data (default: the model's own)"})
@@ -66,7 +69,8 @@ def _predict(settings: PredictSettings, series, json: bool) -> int:
     import torch
 
     from rnnlab.data.series import format_date
-    from rnnlab.forecast.checkpoint import describe, load_checkpoint
+    from rnnlab.forecast.checkpoint import load_checkpoint
+    from rnnlab.forecast.pipeline import next_values
 
     torch.set_num_threads(1)
     f = load_checkpoint(settings.checkpoint)
@@ -79,14 +83,22 @@ def _predict(settings: PredictSettings, series, json: bool) -> int:
             f"--data: {len(series)} rows; the model needs the last {f.min_history} "
             f"(window {f.config.window}) to predict"
         )
-    horizon = settings.horizon
+    horizon, steps = settings.horizon, f._direct_steps()
+    if horizon > steps > 1:
+        raise RnnlabError(
+            f"--horizon: {horizon} values asked for; {settings.model} forecasts {steps} steps "
+            f"at once (trained with --strategy direct --horizon {steps}): ask for at most {steps}"
+        )
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
-        values = f.predict(horizon, series)
-    if not np.all(np.isfinite(values)):
-        step = int(np.flatnonzero(~np.isfinite(values))[0]) + 1
+        result = next_values(f, series, horizon)
+    bad = ~np.isfinite(result.values)
+    if result.bands is not None:  # the quantiles too: JSON has no inf or NaN
+        bad[: len(result.bands)] |= ~np.isfinite(result.bands).all(axis=1)
+    if bad.any():
         raise RnnlabError(
             f"--model: {settings.model} predicts a value that is not a finite number at step "
-            f"{step} (data far outside what it was trained on, or weights too large?)"
+            f"{int(np.flatnonzero(bad)[0]) + 1} (data far outside what it was trained on, or "
+            "weights too large?)"
         )
     dates = series.next_dates(horizon)
     labels = (
@@ -94,36 +106,86 @@ def _predict(settings: PredictSettings, series, json: bool) -> int:
         if dates is not None
         else [f"row {len(series) + h}" for h in range(1, horizon + 1)]
     )
-    last = series.label(len(series) - 1)
     if json:
-        from rnnlab.commands.common import print_json
+        _print_json(settings, f, series, result, dates is not None, labels)
+    else:
+        _print_table(f, series, result, dates is not None, labels)
+    return 0
 
-        print_json(
-            {
-                "model": f.name,
-                "checkpoint": str(settings.model),
-                "data": series.name,
-                "last": last,
-                "last_value": float(series.values[-1]),
-                "horizon": horizon,
-                "dates": None if dates is None else labels,
-                "predictions": values.tolist(),
-            }
-        )
-        return 0
+
+def _padded(rows, n: int) -> list:
+    """``rows`` as lists, then None up to ``n``: the steps without quantiles."""
+    out = [row.tolist() if hasattr(row, "tolist") else row for row in rows]
+    return out + [None] * (n - len(out))
+
+
+def _print_json(settings: PredictSettings, f, series, result, dated: bool, labels) -> None:
+    """One JSON object: the predictions, and a quantile model's quantiles per step and its
+    central intervals (null at steps it has none for, and for a model without quantiles)."""
+    from rnnlab.commands.common import print_json
+
+    n = len(result.values)
+    intervals = None
+    if result.quantiles is not None:
+        intervals = [
+            {"level": level, "lower": _padded(low, n), "upper": _padded(high, n)}
+            for level, low, high in result.intervals()
+        ]
+    print_json(
+        {
+            "model": f.name,
+            "checkpoint": str(settings.model),
+            "data": series.name,
+            "last": series.label(len(series) - 1),
+            "last_value": float(series.values[-1]),
+            "horizon": n,
+            "strategy": "direct" if f._direct_steps() > 1 else "recursive",
+            "dates": labels if dated else None,
+            "predictions": result.values.tolist(),
+            "quantiles": None if result.quantiles is None else list(result.quantiles),
+            "quantile_predictions": None if result.bands is None else _padded(result.bands, n),
+            "intervals": intervals,
+        }
+    )
+
+
+def _print_table(f, series, result, dated: bool, labels) -> None:
+    """The model, the data's last value, then one row per step: the prediction and, for a
+    quantile model, each central interval as low – high."""
     from rich.table import Table
 
     from rnnlab.commands.common import fmt, make_console, user_text
+    from rnnlab.forecast.checkpoint import describe
 
     console = make_console()
     console.print(f"Model: {user_text(describe(f), 200)}.")
+    last = series.label(len(series) - 1)
     console.print(f"Data: {user_text(series.name)}, last value {fmt(series.values[-1])} on {last}.")
+    intervals = result.intervals()
     table = Table()
-    for col in ("step", "date" if dates is not None else "row", "prediction"):
+    for col in ("step", "date" if dated else "row", "prediction"):
         table.add_column(col, justify="right", overflow="fold")
-    for h, (label, v) in enumerate(zip(labels, values, strict=True), start=1):
-        table.add_row(str(h), label, fmt(v))
+    for level, _, _ in intervals:
+        table.add_column(f"{level:g}% interval", justify="right", overflow="fold")
+    for h, (label, v) in enumerate(zip(labels, result.values, strict=True), start=1):
+        bands = [
+            f"{fmt(low[h - 1])} – {fmt(high[h - 1])}" if h <= len(low) else "—"
+            for _, low, high in intervals
+        ]
+        table.add_row(str(h), label, fmt(v), *bands)
     console.print(table)
-    if horizon > 1:
+    direct, n = f._direct_steps() > 1, len(result.values)
+    if n > 1 and not direct:
         console.print("Steps after the first feed the model's own predictions back as inputs.")
-    return 0
+    if intervals and n > 1 and not direct:
+        console.print(
+            "Intervals at step 1 only: a value fed back has no quantiles of its own (a model "
+            "trained with --strategy direct has them at every step)."
+        )
+    if result.quantiles is not None:
+        console.print(
+            "The prediction is the median; the intervals lie between the model's quantiles "
+            f"{', '.join(f'{q:g}' for q in result.quantiles if q != 0.5)} (pinball loss)."
+            if intervals
+            else "The prediction is the median (pinball loss)."
+        )

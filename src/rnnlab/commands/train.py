@@ -48,7 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Train one model (a cell name such as rnn, lstm, gru; or mlp, linear) on a series "
             "and write a checkpoint directory: model.safetensors and config.json. "
-            "Predict with it later: rnnlab predict --model DIR. The checkpoint is rewritten "
+            "Predict with it later: rnnlab predict --model DIR (a model trained with "
+            "--strategy direct --horizon H forecasts H steps at once; one with --loss pinball "
+            "--level 80 adds its 80% interval). The checkpoint is rewritten "
             "atomically after every epoch, so a crashed run goes on with --resume DIR and ends "
             "as if never stopped. Under torchrun (torchrun --nproc_per_node=N -m rnnlab train "
             "...) training is data-parallel (DDP) and rank 0 alone writes and prints."
@@ -153,6 +155,10 @@ def _train(settings: TrainSettings, given, out: Path, series, json: bool, main: 
         "rows": len(series),
         "window": f.config.to_dict(),
         "features": f.feature_names() if hasattr(f, "feature_names") else None,
+        "strategy": "direct" if f._direct_steps() > 1 else "recursive",
+        "horizon": f._direct_steps(),  # the steps it forecasts at once (1: one step, fed back)
+        "loss": getattr(f, "loss", None),  # the nets'; None for linear (least squares)
+        "quantiles": None if (q := f._quantile_levels()) is None else list(q),
         "resumed_from": None if plan.resumed is None else str(plan.resumed),
         "resumed_after_epoch": None if plan.state is None else plan.state.epoch,
         "processes": distributed.world()[1],
@@ -189,6 +195,10 @@ def _print_plan(console, plan, series, n_val: int) -> None:
         what += f"; features {', '.join(names)} (from the last {SPAN} values), target {w.target}"
     else:
         what += f"; window {w.window}, target {w.target}"
+    if f._direct_steps() > 1:
+        what += f"; direct: {f._direct_steps()} steps at once"
+    if (quantiles := f._quantile_levels()) is not None:
+        what += f"; pinball loss, quantiles {', '.join(f'{q:g}' for q in quantiles)}"
     if plan.epochs:
         t = f.train_config
         stop = "no early stop" if t.patience == 0 else f"early stop after {t.patience} flat"
@@ -202,10 +212,11 @@ def _print(console, result: dict) -> None:
     from rnnlab.commands.common import user_text
 
     t = result.get("training")
+    loss = "pinball loss" if result["loss"] == "pinball" else "MSE"
     if t:
         console.print(
             f"Epochs: {t['epochs']} ({t['status']}), weights of epoch {t['best_epoch']} kept; "
-            f"best validation MSE {t['best_val_loss']:.4g} (scaled); "
+            f"best validation {loss} {t['best_val_loss']:.4g} (scaled); "
             f"{100 * t['clip_fraction']:.0f}% of steps clipped; {t['seconds']:.1f} s."
         )
         if t["message"]:

@@ -1,9 +1,12 @@
 """Checkpoints: a directory with ``model.safetensors`` and ``config.json``. Never pickle.
 
     DIR/config.json         format, model (name, net, covariates: names, calendar and their
-                            scalers), preprocessing (window, target mode, scaler), training
-                            config and record, data (source, columns, dates), the tail of the
-                            series to predict from (and of its covariates), versions
+                            scalers; its outputs: strategy, horizon H, loss, quantiles, so
+                            that a direct model loads with H outputs and a quantile one with
+                            H·Q; absent in older checkpoints: one step, mse), preprocessing
+                            (window, target mode, scaler), training config and record,
+                            data (source, columns, dates), the tail of the series to
+                            predict from (and of its covariates), versions
     DIR/model.safetensors   the weights (safetensors holds plain tensors: loading runs no code)
     DIR/optimizer.safetensors   Adam's moments (neural models), so that training can resume
     DIR/state.*             only in a checkpoint written during training: the rest of what
@@ -44,6 +47,7 @@ from rnnlab.forecast.checkpoint_checks import (
     known_keys,
     load_tensors,
     loads,
+    model_outputs,
     no_bools,
     number_list,
     recorded_hashes,
@@ -98,11 +102,6 @@ def checkpoint_config(
     kind = _kind(f)
     if not hasattr(f, "preprocessor_"):
         raise RnnlabError(f"{f.name}: fit it before saving it")
-    if f._direct_steps() > 1 or f._quantile_levels() is not None:
-        raise RnnlabError(
-            f"{f.name}: a checkpoint holds a one-step model for now; this one was fitted with "
-            "strategy='direct' or loss='pinball' (several outputs), so it is not saved"
-        )
     s: Series = f.series_
     tail = slice(len(s) - f.config.first_target, len(s))
     model: dict = {"name": f.name, "kind": kind}
@@ -112,6 +111,7 @@ def checkpoint_config(
         config["train"] = f.train_config.to_dict()
         config["training"] = (f.history_ if history is None else history).to_dict()
         del config["training"]["seconds"]  # a measurement: in timing.json
+    model.update(_outputs(f))  # what its outputs are: a direct model's H, the quantiles
     if isinstance(f, MLPForecaster):
         model["uses_dates"] = f.uses_dates_
         model["features"] = f.feature_names()  # what the MLP reads, by name (informative)
@@ -142,10 +142,28 @@ def checkpoint_config(
     return config
 
 
+def _outputs(f: WindowedForecaster) -> dict:
+    """What the model's outputs mean, as its parameters: ``strategy`` and ``horizon`` H (a
+    direct model has one output per step h = 1 … H), and for a net its ``loss`` and the
+    quantiles its head outputs (sorted, the median among them; None for mse). Loading
+    rebuilds the forecaster with them, so ``build_module`` makes a head of H·Q outputs."""
+    out = {"strategy": str(f.strategy), "horizon": int(f.horizon)}
+    if isinstance(f, NeuralForecaster):
+        quantiles = f._quantile_levels()
+        out["loss"] = str(f.loss)
+        out["quantiles"] = None if quantiles is None else list(quantiles)
+    return out
+
+
 def _weights(f: WindowedForecaster) -> dict[str, torch.Tensor]:
+    """The module's state, or the linear model's β_0 and β stacked: (1 + W,), or (1 + W, H)
+    for a direct model (row 0 the intercepts, column h step h's regression)."""
     if isinstance(f, NeuralForecaster):
         return _plain(f.module_.state_dict())
-    coef = np.concatenate([[f.intercept_], f.coef_])
+    if f._direct_steps() == 1:
+        coef = np.concatenate([[f.intercept_], f.coef_])  # (1 + W,)
+    else:
+        coef = np.vstack([f.intercept_[None, :], f.coef_])  # (1 + W, H)
     return {"intercept_and_coef": torch.as_tensor(coef, dtype=torch.float64)}
 
 
@@ -217,7 +235,10 @@ CONFIG_KEYS = frozenset(
     {"format", "format_version", "model", "train", "training", "preprocessing", "data"}
     | {"history", "versions", "optimizer", "sha256"}
 )
-MODEL_KEYS = frozenset({"name", "kind", "net", "uses_dates", "features", "covariates"})
+MODEL_KEYS = frozenset(
+    {"name", "kind", "net", "uses_dates", "features", "covariates"}
+    | {"strategy", "horizon", "loss", "quantiles"}  # optional: absent in older checkpoints
+)
 DATA_KEYS = frozenset(
     {"name", "source", "column", "date_column", "rows", "first", "last", "frequency"}
 )
@@ -292,6 +313,7 @@ def _load_checkpoint(path: Path) -> WindowedForecaster:
     sums = recorded_hashes(config, path, HASHED, where)
     model = known_keys(require(config, "model", dict, where), MODEL_KEYS, f"{where}: model")
     kind = require(model, "kind", str, where)
+    outputs = model_outputs(model, kind, where)  # checked before anything is built
     no_bools(config.get("preprocessing"), "preprocessing", where)
     try:
         pre = Preprocessor.from_dict(require(config, "preprocessing", dict, where))
@@ -313,7 +335,7 @@ def _load_checkpoint(path: Path) -> WindowedForecaster:
         names = None
         if covariates is not None:
             names = (*covariates.names, *((CALENDAR,) if covariates.calendar else ()))
-        f = cls(net, pre.config, train, covariates=names)
+        f = cls(net, pre.config, train, covariates=names, **outputs)
         f.covariates_ = covariates
         if kind == "mlp":
             f.uses_dates_ = bool(require(model, "uses_dates", bool, where))
@@ -325,7 +347,7 @@ def _load_checkpoint(path: Path) -> WindowedForecaster:
     elif kind == "linear":
         if "covariates" in model:
             raise RnnlabError(f"{where}: model.covariates: the linear model reads none")
-        f = LinearAR(pre.config)
+        f = LinearAR(pre.config, **outputs)
     else:
         raise RnnlabError(f"{where}: unknown model kind {kind!r}")
     f.preprocessor_ = pre
@@ -336,12 +358,16 @@ def _load_checkpoint(path: Path) -> WindowedForecaster:
         f.module_ = _module(f, load_tensors(path / WEIGHTS, where), where)
         f.optimizer_state_ = _optimizer_state(path, config, f.module_, where)
     else:
-        W = pre.config.window + 1
-        if header != {"intercept_and_coef": ((W,), torch.float64)}:
-            raise RnnlabError(f"{where}: {WEIGHTS} does not hold the linear model's {W} weights")
+        W, H = pre.config.window + 1, f._direct_steps()
+        shape = (W,) if H == 1 else (W, H)  # one regression, or one per step of a direct model
+        if header != {"intercept_and_coef": (shape, torch.float64)}:
+            raise RnnlabError(
+                f"{where}: {WEIGHTS} does not hold the linear model's weights, {shape} float64"
+            )
         check_sha256(path / WEIGHTS, sums, where, CONFIG)
-        coef = load_tensors(path / WEIGHTS, where)["intercept_and_coef"]
-        f.intercept_, f.coef_ = float(coef[0]), coef[1:].numpy().astype(np.float64)
+        coef = load_tensors(path / WEIGHTS, where)["intercept_and_coef"].numpy()
+        f.coef_ = coef[1:].astype(np.float64)  # (W,) or (W, H)
+        f.intercept_ = float(coef[0]) if H == 1 else coef[0].astype(np.float64)
     f.series_ = _tail(config, pre, where, getattr(f, "covariates_", None))
     f.checkpoint_ = config
     return f
@@ -543,7 +569,14 @@ def describe(f: WindowedForecaster) -> str:
     """One line: what the checkpoint holds."""
     c = getattr(f, "checkpoint_", None) or checkpoint_config(f)
     d, w = c["data"], c["preprocessing"]["window"]
-    return (
+    text = (
         f"{c['model']['name']} trained on {d['name']} ({d['first']} to {d['last']}, "
         f"{d['rows']} rows), window {w['window']}, target {w['target']}"
     )
+    steps = f._direct_steps()
+    if steps > 1:
+        text += f", direct: {steps} steps at once"
+    quantiles = f._quantile_levels()
+    if quantiles is not None:
+        text += f", pinball loss: quantiles {', '.join(f'{q:g}' for q in quantiles)}"
+    return text

@@ -8,6 +8,7 @@ runs code from the checkpoint.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -158,6 +159,64 @@ def number_list(values, where: str, *, none: bool = False) -> list[float]:
     if not ok:
         raise RnnlabError(f"{where}: must be a list of numbers")
     return [math.nan if v is None else float(v) for v in values]
+
+
+MAX_QUANTILES = 99  # far more than any interval needs; the head grows by H per quantile
+
+
+def model_outputs(model: dict, kind: str, where: str) -> dict:
+    """What the model's outputs are, from config.json's model section, as the forecaster's
+    parameters: ``strategy`` and ``horizon`` H (a direct model has one output per step
+    h = 1 … H), and for a net its ``loss`` and the ``quantiles`` its pinball head outputs
+    (sorted, the median 0.5 among them; null for mse). A key may be absent (a checkpoint
+    written before they were recorded): recursive, 1, mse, none. Plain JSON checks only,
+    before anything is built."""
+    from rnnlab.settings.forecasting import LOSSES, MAX_HORIZON, STRATEGIES
+
+    at = f"{where}: model"
+    strategy = model.get("strategy", "recursive")
+    if not isinstance(strategy, str) or strategy not in STRATEGIES:
+        raise RnnlabError(
+            f"{at}.strategy: {_shown(strategy)} is not one of {', '.join(STRATEGIES)}"
+        )
+    horizon = model.get("horizon", 1)
+    if isinstance(horizon, bool) or not isinstance(horizon, int):
+        raise RnnlabError(f"{at}.horizon: {_shown(horizon)} is not a whole number")
+    if not 1 <= horizon <= MAX_HORIZON:
+        raise RnnlabError(
+            f"{at}.horizon: must be at least 1 and at most {MAX_HORIZON}, got {horizon}"
+        )
+    params = {"strategy": strategy, "horizon": horizon}
+    if kind == "linear":
+        extra = sorted({"loss", "quantiles"} & set(model))
+        if extra:
+            raise RnnlabError(f"{at}.{extra[0]}: the linear model is fitted by least squares")
+        return params
+    loss = model.get("loss", "mse")
+    if not isinstance(loss, str) or loss not in LOSSES:
+        raise RnnlabError(f"{at}.loss: {_shown(loss)} is not one of {', '.join(LOSSES)}")
+    quantiles = model.get("quantiles")
+    if loss != "pinball":
+        if quantiles is not None:
+            raise RnnlabError(f"{at}.quantiles: the {loss} loss outputs no quantiles; must be null")
+        return {**params, "loss": loss, "quantiles": None}
+    ok = isinstance(quantiles, list) and 1 <= len(quantiles) <= MAX_QUANTILES
+    if not ok or not all(isinstance(q, float | int) and not isinstance(q, bool) for q in quantiles):
+        raise RnnlabError(
+            f"{at}.quantiles: must be a list of 1 to {MAX_QUANTILES} numbers (loss pinball)"
+        )
+    bad = [q for q in quantiles if not 0 < q < 1]
+    if bad:
+        raise RnnlabError(f"{at}.quantiles: {bad[0]!r} is not between 0 and 1 (exclusive)")
+    if any(a >= b for a, b in itertools.pairwise(quantiles)) or 0.5 not in quantiles:
+        raise RnnlabError(f"{at}.quantiles: must increase and hold the median 0.5")
+    return {**params, "loss": loss, "quantiles": tuple(float(q) for q in quantiles)}
+
+
+def _shown(value) -> str:
+    """A JSON value as the config holds it, at most 40 characters."""
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def train_history(d: dict, where: str) -> TrainHistory:

@@ -1,12 +1,15 @@
-"""``train`` as library functions: what a run trains (fresh, or resumed from a checkpoint, with
-the settings the checkpoint fixes), on which data, checked to be the same data, and how the
-result scores on the validation tail. The command only prints.
+"""``train`` and ``predict`` as library functions: what a run trains (fresh, or resumed from a
+checkpoint, with the settings the checkpoint fixes), on which data, checked to be the same
+data, how the result scores on the validation tail, and what a trained model predicts next.
+The commands only print.
 
     plan_training(settings, given)  -> TrainingPlan (forecaster, data, validation, threads,
                                        the state an interrupted run goes on from)
     check_same_data(plan, series)      an interrupted run goes on with its own data only
     run_record(plan, series)           what each mid-run checkpoint records about the run
     validation_scores(f, series, n)    RMSE against persistence on the last n points
+    next_values(f, series, n)       -> NextValues: the next n values, and a quantile model's
+                                       bands
 
 Errors are :class:`~rnnlab.config.ConfigError` naming a field of
 :class:`~rnnlab.settings.forecasting.TrainSettings` (``net.hidden_size comes from the
@@ -89,6 +92,10 @@ def plan_training(settings: TrainSettings, given: Collection[str] = ()) -> Train
             settings.train_config(),
             threads=settings.threads,
             device=settings.device,
+            strategy=settings.strategy,
+            horizon=settings.horizon,
+            loss=settings.loss,
+            quantiles=_quantiles(settings),
         )
         return TrainingPlan(f, settings.data, settings.val, settings.threads)
     path = settings.resume
@@ -143,6 +150,16 @@ def plan_training(settings: TrainSettings, given: Collection[str] = ()) -> Train
     return TrainingPlan(f, data, settings.val, settings.threads, resumed=path)
 
 
+def _quantiles(settings: TrainSettings) -> tuple[float, ...] | None:
+    """The quantiles a pinball net outputs: the median, and α/2 and 1 − α/2 of each
+    ``level`` (α = 1 − level/100); None for the mse loss."""
+    from rnnlab.forecast.losses import interval_quantiles
+
+    if settings.loss != "pinball":
+        return None
+    return interval_quantiles(tuple(level / 100 for level in settings.level or ()))
+
+
 def check_same_data(plan: TrainingPlan, series: Series) -> None:
     """An interrupted run goes on with the very data it trained on (by SHA-256), or not at all."""
     if plan.run is not None and fingerprint(series) != plan.run.get("data_sha256"):
@@ -187,3 +204,47 @@ def validation_scores(f: WindowedForecaster, series: Series, n_val: int) -> dict
         "skill": None if not finite or base == 0 else 1 - ours / base,
         "not_finite": int(np.count_nonzero(~np.isfinite(forecast))),
     }
+
+
+@dataclass
+class NextValues:
+    """The next N values after the end of a series, as ``predict`` shows them.
+
+    values      (N,) point forecasts (a quantile model's: its median)
+    quantiles   the Q probabilities a quantile model outputs (sorted, 0.5 among them), else
+                None
+    bands       (S, Q) the levels of those quantiles at steps 1 … S: S = N for a direct
+                model, 1 for a recursive one (a value fed back has no quantiles of its own);
+                None without quantiles
+    """
+
+    values: np.ndarray
+    quantiles: tuple[float, ...] | None = None
+    bands: np.ndarray | None = None
+
+    def intervals(self) -> list[tuple[float, np.ndarray, np.ndarray]]:
+        """(level in %, lower (S,), upper (S,)) for each pair of quantiles τ < 0.5 and 1 − τ:
+        the central interval of level 1 − 2τ (0.1 and 0.9: 80 %)."""
+        if self.quantiles is None or self.bands is None:
+            return []
+        index = {round(tau, 9): i for i, tau in enumerate(self.quantiles)}
+        out = []
+        for i, tau in enumerate(self.quantiles):
+            j = index.get(round(1 - tau, 9))
+            if tau < 0.5 and j is not None:
+                out.append((round(100 * (1 - 2 * tau), 6), self.bands[:, i], self.bands[:, j]))
+        return out[::-1]  # the narrowest first
+
+
+def next_values(f: WindowedForecaster, series: Series, horizon: int) -> NextValues:
+    """The next ``horizon`` values after the end of ``series``, and a quantile model's levels
+    of its quantiles at each step it has them (:meth:`WindowedForecaster._quantile_values`:
+    every step of a direct model, the first of a recursive one). A direct model of H steps
+    refuses a ``horizon`` above H (a :class:`~rnnlab.fielderror.FieldError` about
+    ``horizon``)."""
+    values = f._predict_values(horizon, series)
+    quantiles = f._quantile_levels()
+    if quantiles is None:
+        return NextValues(values)
+    bands = f._quantile_values(series, np.array([len(series) - 1]), horizon)[0]  # (S, Q)
+    return NextValues(values, quantiles, bands)

@@ -336,6 +336,10 @@ FROM_CHECKPOINT = (
     "nonlinearity",
     "net.layers",
     "net.dropout",
+    "strategy",
+    "horizon",
+    "loss",
+    "level",
 )
 RUN_SETTINGS = (
     "train.epochs",
@@ -359,6 +363,39 @@ class TrainSettings:
     nonlinearity: str | None = _nonlinearity()
     train: TrainConfig = field(default_factory=TrainConfig)
     val: float = _val()
+    strategy: str = option(
+        "recursive",
+        "how the model forecasts several steps: recursive (one output, fed back as if observed: "
+        "predict --horizon takes any N) or direct (one output per step 1 … --horizon H, "
+        "trained on those H targets together)",
+        choices=STRATEGIES,
+    )
+    horizon: int = option(
+        1,
+        "with --strategy direct: H, the steps the model forecasts at once (predict --horizon "
+        "then asks for up to H)",
+        low=1,
+        high=MAX_HORIZON,
+        metavar="H",
+        default_text="1: a one-step model",
+    )
+    loss: str = option(
+        "mse",
+        "what a neural model minimises: mse (the mean forecast) or pinball (the quantile loss: "
+        "the median, and with --level the quantiles of each interval's ends)",
+        choices=LOSSES,
+    )
+    level: tuple[float, ...] | None = option(
+        None,
+        "with --loss pinball: central intervals in % whose ends the net learns as quantiles "
+        "(80: the 0.1 and 0.9 quantiles); predict prints them as bands",
+        low=0,
+        above=True,
+        high=99.9,
+        off="none",
+        metavar="PCT,…",
+        default_text="none: the median alone",
+    )
     threads: int = _threads()
     device: str = device_option()
     seed: int = _seed()
@@ -383,6 +420,24 @@ class TrainSettings:
 
     def __post_init__(self) -> None:
         check_fields(self)
+        if self.resume is not None:  # the model's outputs come from the checkpoint
+            return
+        if self.strategy == "direct" and self.horizon < 2:
+            raise ConfigError(
+                "strategy", "direct needs {horizon} H, the steps it forecasts at once (H >= 2)"
+            )
+        if self.strategy != "direct" and self.horizon > 1:
+            raise ConfigError(
+                "horizon",
+                "is the steps a direct model forecasts; add {strategy} direct (a recursive "
+                "model forecasts any number of steps)",
+            )
+        if self.loss != "mse" and self.cell == "linear":
+            raise ConfigError("loss", "is for the neural models; linear is fitted by least squares")
+        if self.level is not None and self.loss != "pinball":
+            raise ConfigError(
+                "level", "sets the quantiles the pinball loss learns; add {loss} pinball"
+            )
 
     @classmethod
     def quick(cls) -> TrainSettings:
@@ -419,7 +474,13 @@ class PredictSettings:
 
     model: Path | None = option(None, "the checkpoint directory (required)", metavar="DIR")
     data: DataConfig = field(default_factory=DataConfig)
-    horizon: int = option(1, "values to predict, each fed back", low=1, high=MAX_HORIZON)
+    horizon: int = option(
+        1,
+        "values to predict: each fed back as an input (a recursive model), or up to the H "
+        "steps a direct model forecasts at once",
+        low=1,
+        high=MAX_HORIZON,
+    )
     device: str = device_option()
 
     def __post_init__(self) -> None:
