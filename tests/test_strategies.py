@@ -329,3 +329,39 @@ def test_a_statistical_model_that_cannot_fit_is_reported_not_fatal(monkeypatch):
     result = run_forecast(_walk(200), ForecastConfig(models=("persistence", "autoets", "drift")))
     assert result.failed == {"autoets": "autoets: statsforecast could not fit (a test)"}
     assert set(result.results) == {"persistence", "drift"}
+
+
+def test_crossed_quantiles_are_rearranged_so_the_point_sits_inside_the_band():
+    """A net whose quantile outputs come out in the wrong order (here: its head set so) gives
+    the median of the sorted outputs as its point forecast, inside the sorted band."""
+    x = _walk(200)
+    f = MLPForecaster(window=10, hidden_size=4, epochs=1, loss="pinball", quantiles=(0.1, 0.9))
+    f.fit(x, val_size=30)
+    with torch.no_grad():  # outputs (q0.1, q0.5, q0.9) = (+3, 0, −3) whatever the input
+        f.module_.net[-1].weight.zero_()
+        f.module_.net[-1].bias.copy_(torch.tensor([3.0, 0.0, -3.0]))
+    origins = np.arange(100, 190)
+    band = f._quantile_values(x, origins, 1)[:, 0]  # (n, 3), sorted
+    point = f._origin_values(x, origins, 1)[:, 0]
+    np.testing.assert_allclose(point, band[:, 1])
+    assert np.all(band[:, 0] <= point)
+    assert np.all(point <= band[:, 2])
+
+
+def test_explore_and_gradients_on_multi_output_checkpoints(tmp_path):
+    """explore refuses a direct or quantile model in one line; gradients measures through the
+    step-1 median's row of the head and says so."""
+    from rnnlab.diagnostics.probe import checkpoint_probe
+    from rnnlab.explore.model import model_data
+    from rnnlab.forecast.checkpoint import save_checkpoint
+
+    x = _walk(200)
+    f = RecurrentForecaster(
+        cell="rnn", window=8, hidden_size=4, epochs=1, loss="pinball", quantiles=(0.1, 0.9)
+    ).fit(x, val_size=30)
+    path = save_checkpoint(f, tmp_path / "q")
+    with pytest.raises(RnnlabError, match="outputs quantiles"):
+        model_data(path)
+    probe = checkpoint_probe(path)
+    np.testing.assert_array_equal(probe.head, f.module_.head.weight.detach()[1].double().numpy())
+    assert "step-1 point forecast (the median)" in probe.description

@@ -84,6 +84,14 @@ def checkpoint_probe(path, input: str = "data", seed: int = 0) -> Probe:
             f.name,
             lead=False,
         )
+    if getattr(f, "covariates_", None) is not None:
+        raise FieldError(
+            "model",
+            "{0} reads covariates beside the series; gradients through time are measured on "
+            "models that read the series alone",
+            path,
+            lead=False,
+        )
     net = f.module_.double().eval()
     W = f.preprocessor_.config.window
     s = f.preprocessor_.transform(f.series_.values)[-W:]  # the last window, scaled (W,)
@@ -102,4 +110,10 @@ def checkpoint_probe(path, input: str = "data", seed: int = 0) -> Probe:
     where = f", layer {layers} of {layers}" if layers > 1 else ""
     inputs = {"data": "its last window (scaled)", "zero": "x_t = 0", "noise": "x_t ~ N(0, 1)"}
     what = f"{f.name} from {path}{where}, H = {cell.hidden_size}; T = {W}, {inputs[input]}"
-    return Probe(cell, h[0].numpy(), net.head.weight.detach()[0].numpy(), what, f.name)
+    # the outputs run step by step, each step's quantiles together: step 1's point forecast
+    # (its median for a quantile model) is row 0, or the median's row
+    taus = f._quantile_levels()
+    row = 0 if taus is None else taus.index(0.5)
+    if f._outputs() > 1:
+        what += "; through its step-1 point forecast" + (" (the median)" if taus else "")
+    return Probe(cell, h[0].numpy(), net.head.weight.detach()[row].numpy(), what, f.name)

@@ -68,6 +68,18 @@ def _model_data(f, path: Path) -> tuple[dict, dict]:
         raise RnnlabError(
             f"{where}: the page shows one layer ({', '.join(CELLS)}); this model has {net.layers}"
         )
+    why = []
+    if f._direct_steps() > 1:
+        why.append(f"forecasts {f._direct_steps()} steps at once (strategy direct)")
+    if f._quantile_levels() is not None:
+        why.append("outputs quantiles (loss pinball)")
+    if getattr(f, "covariates_", None) is not None:
+        why.append("reads covariates beside the series")
+    if why:
+        raise RnnlabError(
+            f"{where}: the page shows a one-step model of the series alone; this one "
+            + " and ".join(why)
+        )
     if net.kind != "rnn":
         return _gated_data(f, where)
     cell, head = f.cells[0], f.module_.head

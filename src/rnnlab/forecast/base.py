@@ -361,7 +361,10 @@ class WindowedForecaster(Forecaster):
         quantiles = self._quantile_levels()
         if quantiles is None:
             return out.reshape(n, -1)
-        return out.reshape(n, self._direct_steps(), len(quantiles))[:, :, quantiles.index(0.5)]
+        # the median of the sorted quantiles: a net may cross them, and the point forecast
+        # must sit inside the band _quantile_values reports (sorted the same way)
+        steps = np.sort(out.reshape(n, self._direct_steps(), len(quantiles)), axis=-1)
+        return steps[:, :, quantiles.index(0.5)]
 
     def _direct_inputs(self, series: Series, origins: np.ndarray):
         """The model's inputs for the targets t = o + 1 of ``origins`` (o up to N − 1: the
