@@ -246,3 +246,18 @@ def test_plots_keep_names_safe_and_stderr_clean(tmp_path):
     assert label == plots.plain(r.series.column, 40)  # shortened, "$" escaped
     assert "…" in label
     assert r"\$x^\$" in label
+
+
+def test_the_plot_helpers_import_no_torch():
+    """Torch-free commands draw with rnnlab.report.plots: importing it (and the package) must
+    not import torch; write_report is loaded on first use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rnnlab.report.plots, rnnlab.report; "
+        "assert 'torch' not in sys.modules; "
+        "from rnnlab.report import write_report; "
+        "assert write_report.__module__ == 'rnnlab.report.html'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
