@@ -114,12 +114,14 @@ def test_registered_and_auto_path_uses_fused_on_cpu():
 
 @pytest.mark.parametrize("name", ["mingru", "minlstm"])
 def test_fused_across_chunk_boundaries_with_wide_input(name):
-    """The kernels compute k = x·Wᵀ + b CHUNK steps at a time (a GEMM per chunk, I > 1 here):
-    sequences ending just before, on and just after a chunk boundary equal the loop."""
-    from rnnlab.kernels._scan_numba import CHUNK
+    """The kernels compute k = x·Wᵀ + b a chunk of steps at a time, by loops (I ≤
+    LOOP_MAX_INPUT, LOOP_CHUNK steps) or by a GEMM (CHUNK steps): sequences ending just before,
+    on and just after a chunk boundary equal the loop, on both ways."""
+    from rnnlab.kernels._minimal_numba import CHUNK, LOOP_CHUNK, LOOP_MAX_INPUT
 
-    for T in (CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK):
-        _assert_fused_equals_loop(name, B=2, T=T, I=5, H=6, seed=T)
+    for I, C in ((1, LOOP_CHUNK), (LOOP_MAX_INPUT, LOOP_CHUNK), (LOOP_MAX_INPUT + 1, CHUNK)):
+        for T in (C - 1, C, C + 1, 2 * C):
+            _assert_fused_equals_loop(name, B=2, T=T, I=I, H=6, seed=T)
 
 
 @pytest.mark.parametrize("name", ["mingru", "minlstm"])
@@ -192,7 +194,7 @@ def test_kernel_refuses_weights_of_the_wrong_height():
     import numpy as np
 
     from rnnlab.kernels import _blas
-    from rnnlab.kernels import _scan_numba as K
+    from rnnlab.kernels import _minimal_numba as K
 
     x, h0, h = np.zeros((1, 4, 1)), np.zeros((1, 3)), np.zeros((1, 4, 3))
     w, b = np.zeros((6, 1)), np.zeros(6)  # minGRU's 2·H rows, passed as minLSTM (kind 1)

@@ -9,9 +9,10 @@ under the same load and a case can never look faster than the machine allows.
 - ``triad``: a = b + s·c over float32 arrays of 256 MiB each, well past any L3, one thread
   (numba, no parallel loop); STREAM's count: 3 arrays × 4 bytes a value.
 - ``sigmoid``, ``tanh``, ``exp``: float32 throughput over a buffer that stays in L1, in the
-  style of the kernels (``@njit`` with :data:`rnnlab.kernels._jit.JIT`): σ and tanh exactly as
-  the minimal cells compute them (½ + ½·tanh(x/2) with the rational tanh fit, vectorized), and
-  ``math.exp`` (a libm call per value unless numba finds Intel's SVML).
+  style of the kernels (``@njit`` with :data:`rnnlab.kernels._jit.JIT`): σ exactly as the
+  minimal cells compute it (:func:`rnnlab.kernels._jit.sigmoid`: 1/(1 + 2^y) with 2^y by a
+  polynomial and the exponent bits, vectorized), tanh as the RNN kernel does (the rational
+  fit), and ``math.exp`` (a libm call per value unless numba finds Intel's SVML).
 
 Imported on first use only (numba).
 """
@@ -25,8 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from rnnlab.kernels._jit import JIT, tanh_f32
-from rnnlab.kernels._scan_numba import _sigmoid
+from rnnlab.kernels._jit import JIT, sigmoid, tanh_f32
 
 MIB = 2**20
 
@@ -48,10 +48,9 @@ def _triad(a, b, c, s):
 
 @njit(**JIT)
 def _sigmoid_sweep(x, out, reps):
-    half, one = np.float32(0.5), np.float32(1.0)
     for _ in range(reps):  # out accumulates, so no round of the work can be dropped
         for j in range(x.size):
-            out[j] += _sigmoid(x[j], half, one, True)
+            out[j] += sigmoid(x[j])
 
 
 @njit(**JIT)

@@ -10,7 +10,7 @@ a fraction. No torch, no numba here.
 Counts for one training step (forward + backward of Σ h), shapes B, T, H, I, e bytes a value:
     vanilla RNN    6·B·T·H·(H + I) FLOPs
     GRU, LSTM      6·B·T·G·H·(H + I) FLOPs, G = 3 or 4 gate blocks
-    minGRU/minLSTM (the fused kernels, :mod:`rnnlab.kernels._scan_numba`)
+    minGRU/minLSTM (the fused kernels, :mod:`rnnlab.kernels._minimal_numba`)
         bytes      3·B·T·H·e + 2·B·T·I·e: h written (forward), h read back and dL/dh read
                    (backward), x read twice (the pre-activations are recomputed, a chunk of
                    128 steps at a time, into buffers of 128·G·H values that stay in cache, so

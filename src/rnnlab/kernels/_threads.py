@@ -2,8 +2,8 @@
 
 The rows of a batch are independent recurrences, so each of ``torch.get_num_threads()``
 threads (``torch.set_num_threads``, ``--threads``) runs a kernel on its own contiguous slice of
-rows; the numba kernels release the GIL. Inside each slice MKL's GEMM runs on one thread, so
-that N slices make N busy threads, not N × N.
+rows; the numba kernels release the GIL. Inside each slice MKL's GEMM (used for inputs wider
+than a few features) runs on one thread, so that N slices make N busy threads, not N × N.
 
 Used by the minGRU/minLSTM kernels (measured, 2 threads, T = 4096: 88 → 53 ms a training step).
 Not by the vanilla RNN kernel: its time is in one small GEMM per step, and two threads each
@@ -53,12 +53,13 @@ def _one_mkl_thread(call: Callable[[], None]) -> Callable[[], None]:
 
 def run_parts(calls: list[Callable[[], None]]) -> None:
     """Run the calls, the first in this thread and the others in the pool, MKL on one thread
-    in each when there are several; wait for all of them before returning or raising (they
-    write into shared output arrays)."""
+    in each (also for a single call: the kernels' GEMMs are small, one per chunk of 128 steps,
+    and a GEMM spread over many threads pays a fork and a join each time); wait for all of
+    them before returning or raising (they write into shared output arrays)."""
+    calls = [_one_mkl_thread(c) for c in calls]
     if len(calls) == 1:
         calls[0]()
         return
-    calls = [_one_mkl_thread(c) for c in calls]
     futures = [_pool(len(calls) - 1, os.getpid()).submit(c) for c in calls[1:]]
     try:
         calls[0]()

@@ -141,15 +141,16 @@ class MinimalCellFunction(torch.autograd.Function):
     """h (B, T, H) of minGRU (kind 0) or minLSTM (kind 1) from x (B, T, I), the gate weights
     W (G·H, I), b (G·H,) and h0 (B, H).
 
-    One kernel computes the pre-activations k = x·Wᵀ + b a chunk of time steps at a time (a
-    GEMM into a buffer that stays in cache), the gates and the recurrence; one kernel runs it
-    backwards with k recomputed and accumulates dW, db and dx per chunk. Neither k, the gates
+    One kernel computes the pre-activations k = x·Wᵀ + b a chunk of time steps at a time (loops
+    for a narrow input, else a GEMM, into a buffer that stays in cache), the gates and the
+    recurrence; one kernel runs it backwards with k recomputed and accumulates dW, db and dx
+    per chunk. Neither k, the gates
     nor dk is ever stored for the whole sequence: the layer keeps x and h only.
     """
 
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor, h0: Tensor, kind: int) -> Tensor:
-        from rnnlab.kernels import _scan_numba as K
+        from rnnlab.kernels import _minimal_numba as K
 
         x, weight, bias, h0 = (t.detach().contiguous() for t in (x, weight, bias, h0))
         B, T, _ = x.shape
@@ -167,7 +168,7 @@ class MinimalCellFunction(torch.autograd.Function):
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad: Tensor):
-        from rnnlab.kernels import _scan_numba as K
+        from rnnlab.kernels import _minimal_numba as K
 
         x, weight, bias, h0, h = ctx.saved_tensors
         B, T, _ = x.shape
