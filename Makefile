@@ -32,7 +32,7 @@ test: lint
 SENSITIVE := tests/test_gradients_cli.py tests/test_tasks.py tests/test_kernels_rnn.py \
 	tests/test_kernels_scan.py tests/test_minimal.py tests/test_deer.py tests/test_diagnostics.py \
 	tests/test_diagnostics_init.py tests/test_reproducibility.py tests/test_forecast_training.py \
-	tests/test_longmemory_cli.py tests/test_cells.py
+	tests/test_longmemory_cli.py tests/test_cells.py tests/test_kernels_minimal.py
 CPUS := "ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2" \
 	"ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=AVX2" \
 	"ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=SSE4_2" \
