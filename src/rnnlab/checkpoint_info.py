@@ -1,6 +1,6 @@
 """What a checkpoint directory says about itself, read without torch: whether it is a
 directory at all, and the "data" section of its config.json (which data it was trained on and
-how that file was read), so that ``predict --data`` can read the CSV before torch is loaded.
+how that file was read), so that ``predict`` on other data can read the CSV before torch is loaded.
 
 Only a first look: :func:`rnnlab.forecast.checkpoint.load_checkpoint` validates everything.
 """

@@ -198,7 +198,7 @@ ATTENTION = ["nn.GRU", "minGRU fused", "transformer"]
 
 
 def attention_lengths(cfg: BenchConfig) -> list[int]:
-    """T of the attention group: 256 and 1024 (256 only in --quick). Not the gated group's
+    """T of the attention group: 256 and 1024 (256 only in the quick run). Not the gated group's
     4096: one causal-attention training step takes about 45 s there on one core."""
     return [256] if cfg.is_quick else [256, 1024]
 

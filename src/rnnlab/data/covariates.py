@@ -1,6 +1,6 @@
 """Covariates: what a neural forecaster reads besides the target's own past. NumPy only.
 
-Two kinds, named in ``features`` (``forecast --features open,volume,calendar``):
+Two kinds, named in ``features`` (``features=("open", "volume", "calendar")``):
 
     past covariates   columns observed with the target (a stock's open, high, low, volume; a
                       CSV's or a DataFrame's other numeric columns): c_τ is known once step τ

@@ -1,5 +1,5 @@
-"""A trained model on the page (``rnnlab explore --model DIR``): its weights, the last window of
-its data, and what its prediction means in the series' own units.
+"""A trained model on the page (a checkpoint directory): its weights, the last window of its
+data, and what its prediction means in the series' own units.
 
 The page shows one layer (any H) of the cells ``rnn``, ``lstm``, ``gru``, ``mingru`` and
 ``minlstm``; stacks and other cells are refused in one line. The window is the model's input as it

@@ -287,8 +287,8 @@ class BacktestResult:
         )
 
     def to_dict(self) -> dict:
-        """The backtest as plain JSON-able data (``--json`` and ``metrics.json``); None where
-        a number is undefined."""
+        """The backtest as plain JSON-able data (the command's JSON and ``metrics.json``);
+        None where a number is undefined."""
         s, sp = self.series, self.split
         models = {}
         for m in self.ranking():

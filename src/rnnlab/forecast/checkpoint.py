@@ -10,7 +10,7 @@
     DIR/model.safetensors   the weights (safetensors holds plain tensors: loading runs no code)
     DIR/optimizer.safetensors   Adam's moments (neural models), so that training can resume
     DIR/state.*             only in a checkpoint written during training: the rest of what
-                            ``train --resume`` needs to go on exactly (see forecast/resume.py)
+                            resuming a ``train`` run needs to go on exactly (see forecast/resume.py)
     DIR/timing.json         what was measured, not chosen: the training's wall-clock seconds.
                             Apart from it, the same run with the same seed writes the same
                             bytes (tests/test_checkpoint_integrity.py compares them)
@@ -65,7 +65,7 @@ from rnnlab.forecast.training import TrainConfig, TrainHistory, TrainState
 FORMAT = "rnnlab.checkpoint"
 FORMAT_VERSION = 2  # 2: the SHA-256 of the weights recorded, the training's seconds moved out
 CONFIG, WEIGHTS = "config.json", "model.safetensors"
-OPTIMIZER = "optimizer.safetensors"  # Adam's state, for train --resume (neural models only)
+OPTIMIZER = "optimizer.safetensors"  # Adam's state, for resuming training (neural models only)
 TIMING = "timing.json"  # the training's seconds: a measurement, kept out of config.json
 HASHED = (WEIGHTS, OPTIMIZER, STATE_TENSORS)  # the files whose SHA-256 config.json records
 

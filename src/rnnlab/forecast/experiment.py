@@ -97,7 +97,7 @@ class ForecastResult:
         return self.series.values[self.split.val_end :]
 
     def to_dict(self) -> dict:
-        """The run as plain JSON-able data (``--json`` and ``metrics.json``)."""
+        """The run as plain JSON-able data (the command's JSON and ``metrics.json``)."""
         s, sp = self.series, self.split
         dates = None if self.next_dates is None else [format_date(d) for d in self.next_dates]
         training = {n: r.history.summary() for n, r in self.results.items() if r.history}

@@ -271,7 +271,7 @@ class ManyResult:
         return " ".join([*parts, *self.ahead.sentences(self.models())])
 
     def to_dict(self) -> dict:
-        """Plain JSON-able data (``--json`` and ``metrics.json``)."""
+        """Plain JSON-able data (the command's JSON and ``metrics.json``)."""
         series = {}
         for label, s in self.series.items():
             sp = self.local[label].split

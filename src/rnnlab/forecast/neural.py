@@ -17,7 +17,7 @@ Adam's state ``optimizer_state_`` (so that ``warm_start`` training goes on where
 its record ``history_`` goes on too). ``resume`` takes the ``TrainState`` of an interrupted fit
 (from a checkpoint written during training) and finishes that fit as it would have gone.
 
-**Threads.** ``threads=1`` (the default, as for the command line's ``--threads``) runs fit and
+**Threads.** ``threads=1`` (the default, as for the command line's threads setting) runs fit and
 predict on one torch thread and puts torch's setting back afterwards. These nets are small, and
 torch's default (a thread per core) pays off only on an idle machine: two GRU epochs on the
 default data (aapl, 3270 points, H=32, W=50) took 1.3–1.7 s on one thread, 0.7 s on torch's
@@ -259,7 +259,7 @@ class RecurrentForecaster(NeuralForecaster):
                            :class:`~rnnlab.forecast.training.TrainConfig` (``clip`` is its
                            ``clip_norm``: None for no clipping)
     threads : int or None  torch threads during fit and predict (default 1, as the CLI's
-                           ``--threads``: fastest for these small nets); None: torch's setting
+                           threads setting: fastest for these small nets); None: torch's setting
     device : str           where fit and predict compute: "auto" (a CUDA GPU when torch sees
                            one), "cpu" or "cuda"; the fitted module rests on the CPU
     strategy : str         "recursive" (one output, fed back for more steps) or "direct" (one

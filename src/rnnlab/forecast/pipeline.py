@@ -171,7 +171,7 @@ def check_same_data(plan: TrainingPlan, series: Series) -> None:
 
 
 def run_record(plan: TrainingPlan, series: Series) -> dict:
-    """What a mid-run checkpoint records about its run, for ``train --resume``: the data (the
+    """What a mid-run checkpoint records about its run, for resuming a ``train`` run: the data (the
     file's absolute path), the validation fraction, the data's SHA-256, the threads."""
     data = plan.data
     if data.data is not None:

@@ -1,7 +1,7 @@
 """The fused kernels on several cores: the batch split over torch's intra-op threads.
 
 The rows of a batch are independent recurrences, so each of ``torch.get_num_threads()``
-threads (``torch.set_num_threads``, ``--threads``) runs a kernel on its own contiguous slice of
+threads (``torch.set_num_threads``) runs a kernel on its own contiguous slice of
 rows; the numba kernels release the GIL. Inside each slice MKL's GEMM (used for inputs wider
 than a few features) runs on one thread, so that N slices make N busy threads, not N × N.
 

@@ -80,6 +80,32 @@ def _val():
     return option(0.15, "fraction of the data for validation (early stopping)", low=0, high=0.85)
 
 
+def _strategy(help: str):
+    return option("recursive", help, choices=STRATEGIES)
+
+
+def _horizon(help: str, **extra):
+    return option(1, help, low=1, high=MAX_HORIZON, **extra)
+
+
+def _loss(help: str):
+    return option("mse", help, choices=LOSSES)
+
+
+def _level(help: str, default_text: str):
+    """Interval levels in %, each in (0, 99.9]: forecast's and train's (one declaration)."""
+    return option(
+        None,
+        help,
+        low=0,
+        above=True,
+        high=99.9,
+        off="none",
+        metavar="PCT,…",
+        default_text=default_text,
+    )
+
+
 def _seed():
     return option(0, "seed for every random draw", low=0, high=MAX_SEED, metavar="N")
 
@@ -133,30 +159,19 @@ class ForecastConfig:
         metavar="M",
         default_text="from the dates: business days 5, daily 7, monthly 12, 30 min 48, …",
     )
-    horizon: int = option(
-        1,
+    horizon: int = _horizon(
         "next values to predict after the data; above 1, also 1…H-step forecasts from every "
-        "test origin (recursive), scored per step against persistence",
-        low=1,
-        high=MAX_HORIZON,
+        "test origin, scored per step against persistence"
     )
-    strategy: str = option(
-        "recursive",
+    strategy: str = _strategy(
         "how H steps are forecast: recursive (one step, fed back as if observed) or direct (one "
-        "output per step h, trained on the H targets together)",
-        choices=STRATEGIES,
+        "output per step h, trained on the H targets together)"
     )
-    level: tuple[float, ...] | None = option(
-        None,
+    level: tuple[float, ...] | None = _level(
         "prediction intervals at these levels in %: split-conformal from the validation "
         "residuals of each step (or, with --loss pinball, the nets' own quantiles), with the "
         "coverage and width on the test span",
-        low=0,
-        above=True,
-        high=99.9,
-        off="none",
-        metavar="PCT,…",
-        default_text="none",
+        "none",
     )
     calibration: str = option(
         "split",
@@ -165,11 +180,9 @@ class ForecastConfig:
         "observed: follows a drifting level or volatility)",
         choices=CALIBRATIONS,
     )
-    loss: str = option(
-        "mse",
+    loss: str = _loss(
         "what the neural models minimise: mse (mean forecast), or pinball (quantile) loss: "
-        "the median, and with --level the quantiles of each interval's ends",
-        choices=LOSSES,
+        "the median, and with --level the quantiles of each interval's ends"
     )
     backtest: int | None = option(
         None,
@@ -363,38 +376,25 @@ class TrainSettings:
     nonlinearity: str | None = _nonlinearity()
     train: TrainConfig = field(default_factory=TrainConfig)
     val: float = _val()
-    strategy: str = option(
-        "recursive",
+    strategy: str = _strategy(
         "how the model forecasts several steps: recursive (one output, fed back as if observed: "
         "predict --horizon takes any N) or direct (one output per step 1 … --horizon H, "
-        "trained on those H targets together)",
-        choices=STRATEGIES,
+        "trained on those H targets together)"
     )
-    horizon: int = option(
-        1,
+    horizon: int = _horizon(
         "with --strategy direct: H, the steps the model forecasts at once (predict --horizon "
         "then asks for up to H)",
-        low=1,
-        high=MAX_HORIZON,
         metavar="H",
         default_text="1: a one-step model",
     )
-    loss: str = option(
-        "mse",
+    loss: str = _loss(
         "what a neural model minimises: mse (the mean forecast) or pinball (the quantile loss: "
-        "the median, and with --level the quantiles of each interval's ends)",
-        choices=LOSSES,
+        "the median, and with --level the quantiles of each interval's ends)"
     )
-    level: tuple[float, ...] | None = option(
-        None,
+    level: tuple[float, ...] | None = _level(
         "with --loss pinball: central intervals in % whose ends the net learns as quantiles "
         "(80: the 0.1 and 0.9 quantiles); predict prints them as bands",
-        low=0,
-        above=True,
-        high=99.9,
-        off="none",
-        metavar="PCT,…",
-        default_text="none: the median alone",
+        "none: the median alone",
     )
     threads: int = _threads()
     device: str = device_option()
@@ -474,12 +474,9 @@ class PredictSettings:
 
     model: Path | None = option(None, "the checkpoint directory (required)", metavar="DIR")
     data: DataConfig = field(default_factory=DataConfig)
-    horizon: int = option(
-        1,
+    horizon: int = _horizon(
         "values to predict: each fed back as an input (a recursive model), or up to the H "
-        "steps a direct model forecasts at once",
-        low=1,
-        high=MAX_HORIZON,
+        "steps a direct model forecasts at once"
     )
     device: str = device_option()
 
