@@ -23,10 +23,36 @@ def torch_cuda() -> bool:
 def test_interleaved_medians_alternates_and_counts_calls():
     calls = []
     fns = {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}
-    sec = interleaved_medians(fns, repeats=3, warmup=2)
+    sec = interleaved_medians(fns, repeats=3, warmup=2, block=0)
     assert calls == ["a", "a", "b", "b"] + ["a", "b"] * 3  # warm-ups, then rounds in turn
     assert set(sec) == {"a", "b"}
     assert all(s >= 0 for s in sec.values())
+
+
+def test_interleaved_medians_times_blocks_of_back_to_back_calls(monkeypatch):
+    """A fake clock: "a" takes 1 ms, "b" 30 ms. With 5 ms blocks, "a" runs 5 times in a row
+    each round (after its warm-up and the call that sizes the block), "b" once, and each
+    reports seconds per call, not per block."""
+    import rnnlab.bench.timing as timing
+
+    now = [0.0]
+    calls = []
+
+    def work(name, seconds):
+        def fn():
+            calls.append(name)
+            now[0] += seconds
+
+        return fn
+
+    monkeypatch.setattr(timing, "perf_counter", lambda: now[0])
+    fns = {"a": work("a", 1e-3), "b": work("b", 30e-3)}
+    sec = interleaved_medians(fns, repeats=2, warmup=1, block=5e-3)
+    assert calls == ["a", "a", "b", "b"] + (["a"] * 5 + ["b"]) * 2
+    assert sec == {"a": pytest.approx(1e-3), "b": pytest.approx(30e-3)}
+    assert timing.calls_per_block(1e-3, 5e-3) == 5
+    assert timing.calls_per_block(0.0, 5e-3) == timing.MAX_CALLS  # a call too quick to time
+    assert timing.calls_per_block(1e-3, 0) == 1
 
 
 @pytest.fixture(scope="module")
