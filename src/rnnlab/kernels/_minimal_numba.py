@@ -9,16 +9,19 @@ Gate pre-activations k = x·Wᵀ + b, W (G·H, I) with rows [z | h̃] (G = 2) or
 Imported on first use only; compiled code is cached on disk. Layout (B, T, ·), contiguous: the
 inner loops run over H (or G·H), which the compiler vectorizes; the recurrence runs over T, one
 batch row at a time. k is never stored for the whole sequence. For a narrow input (I ≤
-``LOOP_MAX_INPUT``) loops compute it, and in the backward dW, db and dx, one step at a time
-in buffers of G·H values (L1); for a wider one, one MKL GEMM per ``CHUNK`` steps each (buffers of
-CHUNK·G·H values, L2). The backward recomputes k and the gates from x. Memory traffic is then
+``LOOP_MAX_INPUT``) loops compute it inside the step's loop, and in the backward dW, db and dx
+there too (input 0) or one step at a time in buffers of G·H values (L1, the other inputs); for
+a wider one, one MKL GEMM per ``CHUNK`` steps each (buffers of CHUNK·G·H values, L2). The
+backward recomputes k and the gates from x. Memory traffic is then
 x, h and dL/dh only.
 
-How the code is laid out is part of its speed (B = 64, T = 4096, H = 128, I = 1, AMD EPYC,
-measured in docs/BENCHMARKS.md): each cell and each way to k has its own copy of the layer's
-loops, made by inlining one function with ``kind`` a constant (a branch on the cell, or a GEMM
-call never taken, around the loops cost the forward 30-40 %), and the loops' buffers are made
-in the function whose loops use them.
+The formulas of each cell are written once, per unit (``_unit_forward``, ``_unit_backward``);
+the loops around them are written once per way to k. How the code is laid out is part of its
+speed (B = 64, T = 4096, H = 128, I = 1, AMD EPYC, measured in docs/BENCHMARKS.md): each cell
+and each way to k has its own compiled copy of the layer's loops, made by inlining one function
+with ``kind`` (and the backward's ``multi``) a constant (a branch on the cell, or a GEMM call
+never taken, around the loops cost the forward 30-40 %), and the loops' buffers are made in the
+function whose loops use them.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ LOOP_MAX_INPUT = 6  # I up to which loops compute k, dW and dx (measured: docs/B
 PREFETCH_BYTES = 8192  # how far ahead of the backward's step the rows of h and dL/dh are fetched
 
 
-# ---- one step of each cell, for one batch row; loops over H --------------------------------
+# ---- one unit of each cell: the formulas, once ------------------------------------------------
 
 
 @njit(inline="always", **JIT)
@@ -54,104 +57,149 @@ def _constants(h):
 
 
 @njit(inline="always", **JIT)
-def _mingru_step(kz, kh, prev, ht, half, one):
-    """h_t = (1 − z) ⊙ h_{t−1} + z ⊙ g(k_h),  z = σ(k_z)."""
-    for j in range(ht.size):
-        z, v = sigmoid(kz[j]), kh[j]
-        gk = v + half if v >= 0 else sigmoid(v)
-        ht[j] = (one - z) * prev[j] + z * gk
+def _g(v, half, one):
+    """g(v) and g'(v): v + ½ and 1 for v ≥ 0; σ(v) and σ(v)(1 − σ(v)) below."""
+    s = sigmoid(v)
+    return (v + half, one) if v >= 0 else (s, s * (one - s))
 
 
 @njit(inline="always", **JIT)
-def _mingru_back(kz, kh, prev, gt, carry, dkz, dkh, half, one):
-    """One step back: d = g_t + carry; dk_z, dk_h; carry ← (1 − z) ⊙ d."""
-    for j in range(gt.size):
-        d = gt[j] + carry[j]
-        z, v = sigmoid(kz[j]), kh[j]
-        s = sigmoid(v)
-        gk, dgk = (v + half, one) if v >= 0 else (s, s * (one - s))
-        dkz[j] = d * (gk - prev[j]) * z * (one - z)  # ∂h/∂z = h̃ − h_{t−1}, σ' = σ(1 − σ)
-        dkh[j] = d * z * dgk  # ∂h/∂h̃ = z
-        carry[j] = (one - z) * d  # ∂h_t/∂h_{t−1} = 1 − z
+def _unit_forward(kind, k1, k2, k3, prev, half, one):
+    """h_t of one unit from its pre-activations (k_z, k_h, unused) or (k_f, k_i, k_h):
+    minGRU (1 − z)·h_{t−1} + z·g(k_h), z = σ(k_z);
+    minLSTM (f·h_{t−1} + i·g(k_h)) / (f + i), f, i = σ(k_f), σ(k_i)."""
+    if kind == 0:
+        z, gk = sigmoid(k1), _g(k2, half, one)[0]
+        return (one - z) * prev + z * gk
+    f, i, gk = sigmoid(k1), sigmoid(k2), _g(k3, half, one)[0]
+    return (f * prev + i * gk) / (f + i)
 
 
 @njit(inline="always", **JIT)
-def _minlstm_step(kf, ki, kh, prev, ht, half, one):
-    """h_t = (f ⊙ h_{t−1} + i ⊙ g(k_h)) / (f + i),  f, i = σ(k_f), σ(k_i)."""
-    for j in range(ht.size):
-        f, i, v = sigmoid(kf[j]), sigmoid(ki[j]), kh[j]
-        gk = v + half if v >= 0 else sigmoid(v)
-        ht[j] = (f * prev[j] + i * gk) / (f + i)
+def _unit_backward(kind, k1, k2, k3, prev, d, half, one):
+    """(dk1, dk2, dk3, a) of one unit, d = dL/dh_t in total, a = ∂h_t/∂h_{t−1}:
+    minGRU  dk_z = d·(g − h_{t−1})·z(1 − z), dk_h = d·z·g', a = 1 − z (dk3 = 0);
+    minLSTM with s = f + i and w = d·(h_{t−1} − g)/s²: dk_f = w·i·f(1 − f),
+            dk_i = −w·f·i(1 − i), dk_h = d·(i/s)·g', a = f/s."""
+    if kind == 0:
+        z = sigmoid(k1)
+        gk, dgk = _g(k2, half, one)
+        return d * (gk - prev) * z * (one - z), d * z * dgk, half - half, one - z
+    f, i = sigmoid(k1), sigmoid(k2)
+    gk, dgk = _g(k3, half, one)
+    inv = one / (f + i)
+    w = d * (prev - gk) * inv * inv
+    return w * i * f * (one - f), -w * f * i * (one - i), d * i * inv * dgk, f * inv
 
 
 @njit(inline="always", **JIT)
-def _minlstm_back(kf, ki, kh, prev, gt, carry, dkf, dki, dkh, half, one):
-    """One step back; with s = f + i and w = d·(h_{t−1} − h̃)/s²:
-    dk_f = w·i·f(1 − f), dk_i = −w·f·i(1 − i), dk_h = d·(i/s)·g'(k_h), carry ← (f/s) ⊙ d."""
-    for j in range(gt.size):
-        d = gt[j] + carry[j]
-        f, i, v = sigmoid(kf[j]), sigmoid(ki[j]), kh[j]
-        s = sigmoid(v)
-        gk, dgk = (v + half, one) if v >= 0 else (s, s * (one - s))
-        inv = one / (f + i)
-        w = d * (prev[j] - gk) * inv * inv
-        dkf[j] = w * i * f * (one - f)
-        dki[j] = -w * f * i * (one - i)
-        dkh[j] = d * i * inv * dgk
-        carry[j] = f * inv * d
+def _third(kind, H):
+    """Where the third gate's part of a (G·H,) vector starts: 2H (minLSTM), or H again
+    (minGRU, whose third is never used).
+
+    Which way the loops address the gates' parts was measured (B = 64, T = 4096, H = 128, AMD
+    EPYC, same process): the loops that compute k themselves index one array at offsets (with
+    a slice per gate, minGRU's backward at I = 1 took 26.1 ms against 21.3), the backward from
+    a GEMM's buffer takes slices (with offsets, at I = 16: minGRU 86.5 against 70.8 ms, minLSTM
+    118 against 108)."""
+    return 2 * H if kind == 1 else H
+
+
+# ---- one step of a batch row: loops over H ---------------------------------------------------
+# k_t either comes from a buffer (a GEMM's) or is computed in the loop as base + x_{t,0}·Wᵀ[0],
+# base = b (I = 1) or b + Σ_{i≥1} x_{t,i}·Wᵀ[i]: k is then never written to memory, and the
+# backward sums input 0's gradients in the same loop. Fusing the backward's three loops per
+# step (k, the step, the gradients) and the forward's two took minGRU from 24.8 to 21.1 ms
+# backward and 16.9 to 14.2 ms forward, minLSTM from 36.9 to 31.9 and 26.6 to 20.5 ms (B = 64,
+# T = 4096, H = 128, I = 1, same process; docs/BENCHMARKS.md).
 
 
 @njit(inline="always", **JIT)
-def _step(kind, kt, prev, ht, half, one):
-    """h_t from k_t (G·H,) of the cell ``kind`` (a constant where this is inlined)."""
+def _step_k(kind, kt, prev, ht, half, one):
+    """h_t from k_t (G·H,) in a buffer."""
     H = ht.size
-    if kind == 0:
-        _mingru_step(kt[:H], kt[H:], prev, ht, half, one)
-    else:
-        _minlstm_step(kt[:H], kt[H : 2 * H], kt[2 * H :], prev, ht, half, one)
+    H3 = _third(kind, H)
+    for j in range(H):
+        ht[j] = _unit_forward(kind, kt[j], kt[H + j], kt[H3 + j], prev[j], half, one)
 
 
 @njit(inline="always", **JIT)
-def _step_back(kind, kt, dkt, prev, gt, carry, half, one):
-    """dk_t (G·H,) and the carry, one step back, of the cell ``kind`` (a constant)."""
+def _step_inline(kind, base, w0, x0, prev, ht, half, one):
+    """h_t with k_t = base + x_{t,0}·Wᵀ[0] computed in the loop."""
+    H = ht.size
+    H3 = _third(kind, H)
+    for j in range(H):
+        k1, k2 = base[j] + x0 * w0[j], base[H + j] + x0 * w0[H + j]
+        k3 = base[H3 + j] + x0 * w0[H3 + j]
+        ht[j] = _unit_forward(kind, k1, k2, k3, prev[j], half, one)
+
+
+@njit(inline="always", **JIT)
+def _step_back_k(kind, kt, dkt, prev, gt, carry, half, one):
+    """One step back from k_t in a buffer: dk_t into dkt, carry ← a ⊙ d, d = g_t + carry."""
     H = gt.size
-    if kind == 0:
-        _mingru_back(kt[:H], kt[H:], prev, gt, carry, dkt[:H], dkt[H:], half, one)
-    else:
-        kf, ki, kh = kt[:H], kt[H : 2 * H], kt[2 * H :]
-        df, di, dh = dkt[:H], dkt[H : 2 * H], dkt[2 * H :]
-        _minlstm_back(kf, ki, kh, prev, gt, carry, df, di, dh, half, one)
-
-
-# ---- k, and dW, db, dx from dk: by loops over G·H for one step, or by GEMM for a chunk -------
+    H3 = _third(kind, H)
+    k1, k2, k3 = kt[:H], kt[H : 2 * H], kt[H3:]
+    d1, d2, d3 = dkt[:H], dkt[H : 2 * H], dkt[H3:]
+    for j in range(H):
+        d = gt[j] + carry[j]
+        dk1, dk2, dk3, a = _unit_backward(kind, k1[j], k2[j], k3[j], prev[j], d, half, one)
+        carry[j] = a * d
+        d1[j], d2[j] = dk1, dk2
+        if kind == 1:
+            d3[j] = dk3
 
 
 @njit(inline="always", **JIT)
-def _preacts_step(xt, wt, bias, kt):
-    """k_t = b + Σ_i x_{t,i}·Wᵀ[i] (G·H,); wt = Wᵀ (I, G·H)."""
-    x0, w0 = xt[0], wt[0]
+def _step_back_inline(kind, multi, base, w0, x0, prev, gt, carry, dkt, dbc, dwc0, half, one):
+    """One step back with k_t = base + x_{t,0}·Wᵀ[0] computed in the loop, and input 0's
+    gradients summed there too: db += dk_t, dWᵀ[0] += x_{t,0}·dk_t; returns dx_{t,0} =
+    dk_t·Wᵀ[0]. dk_t is written to dkt only when ``multi`` (a constant: other inputs need it;
+    storing it anyway cost I = 1 about 11 %)."""
+    H = gt.size
+    H3 = _third(kind, H)
+    acc = half - half
+    for j in range(H):
+        j2, j3 = H + j, H3 + j
+        k1, k2, k3 = base[j] + x0 * w0[j], base[j2] + x0 * w0[j2], base[j3] + x0 * w0[j3]
+        d = gt[j] + carry[j]
+        dk1, dk2, dk3, a = _unit_backward(kind, k1, k2, k3, prev[j], d, half, one)
+        carry[j] = a * d
+        dbc[j] += dk1
+        dbc[j2] += dk2
+        dwc0[j] += x0 * dk1
+        dwc0[j2] += x0 * dk2
+        acc += dk1 * w0[j] + dk2 * w0[j2]
+        if kind == 1:
+            dbc[j3] += dk3
+            dwc0[j3] += x0 * dk3
+            acc += dk3 * w0[j3]
+        if multi:
+            dkt[j], dkt[j2] = dk1, dk2
+            if kind == 1:
+                dkt[j3] = dk3
+    return acc
+
+
+# ---- k from the inputs after the first, and their gradients: loops over G·H ------------------
+
+
+@njit(inline="always", **JIT)
+def _preacts_rest(xt, wt, bias, kt):
+    """k_t without input 0's term: b + Σ_{i≥1} x_{t,i}·Wᵀ[i] (G·H,); wt = Wᵀ (I, G·H), I ≥ 2."""
+    x1, w1 = xt[1], wt[1]
     for j in range(kt.size):
-        kt[j] = bias[j] + x0 * w0[j]
-    for i in range(1, xt.size):
+        kt[j] = bias[j] + x1 * w1[j]
+    for i in range(2, xt.size):
         xi, wi = xt[i], wt[i]
         for j in range(kt.size):
             kt[j] += xi * wi[j]
 
 
 @njit(inline="always", **JIT)
-def _grads_step(dkt, xt, wt, dbc, dwc, dxt, zero):
-    """db += dk_t, dWᵀ[i] += x_{t,i}·dk_t (dwc (I, G·H)), dx_{t,i} = dk_t·Wᵀ[i].
-
-    The first input's loop also sums db, written as a loop of its own: as a branch on i inside
-    one loop over i, the whole backward took 1.7× as long (37 against 22 ms)."""
-    x0, row, w0 = xt[0], dwc[0], wt[0]
-    acc = zero
-    for j in range(dkt.size):
-        d = dkt[j]
-        dbc[j] += d
-        row[j] += x0 * d
-        acc += d * w0[j]
-    dxt[0] = acc
+def _grads_rest(dkt, xt, wt, dwc, dxt, zero):
+    """For the inputs after the first: dWᵀ[i] += x_{t,i}·dk_t (dwc (I, G·H)), dx_{t,i} =
+    dk_t·Wᵀ[i]."""
     for i in range(1, xt.size):
         xi, row, wi = xt[i], dwc[i], wt[i]
         acc = zero
@@ -217,23 +265,30 @@ def _copy_rows(gn, t0, c, gbuf):
 
 
 @njit(inline="always", **JIT)
-def _steps_back_loops(kind, xn, wt, bias, hn, h0n, gn, goff, g_ahead, t0, c, carry, kt, dkt,
-                      dbc, dwc, dxn, ahead, half, one):  # fmt: skip
-    """Steps t0 + c − 1 … t0 back, k and the gradients by loops: dL/dh_t = gn[t − goff].
+def _steps_back_loops(kind, multi, xn, wt, bias, hn, h0n, gn, goff, g_ahead, t0, c, carry, kt,
+                      dkt, dbc, dwc, dxn, ahead, half, one):  # fmt: skip
+    """Steps t0 + c − 1 … t0 back, k and the gradients by loops: dL/dh_t = gn[t − goff];
+    ``multi`` (a constant): I ≥ 2.
 
     The backward walks backwards in time, and there each row of h and of dL/dh came from
     memory one after another, each waiting on the memory's latency (a hardware prefetcher
     follows ascending streams best): so each step asks for the rows ``ahead`` steps earlier,
     gn's too when ``g_ahead`` (gn is then dL/dh itself, not a copy in cache)."""
     zero = half - half
+    w0 = wt[0]
     for t in range(t0 + c - 1, t0 - 1, -1):
         _prefetch_row(hn, t - 1 - ahead)
         if g_ahead:
             _prefetch_row(gn, t - goff - ahead)
         prev = h0n if t == 0 else hn[t - 1]
-        _preacts_step(xn[t], wt, bias, kt)
-        _step_back(kind, kt, dkt, prev, gn[t - goff], carry, half, one)
-        _grads_step(dkt, xn[t], wt, dbc, dwc, dxn[t], zero)
+        xt = xn[t]
+        if multi:
+            _preacts_rest(xt, wt, bias, kt)
+        base = kt if multi else bias
+        dxn[t, 0] = _step_back_inline(kind, multi, base, w0, xt[0], prev, gn[t - goff], carry,
+                                      dkt, dbc, dwc[0], half, one)  # fmt: skip
+        if multi:
+            _grads_rest(dkt, xt, wt, dwc, dxn[t], zero)
 
 
 @njit(inline="always", **JIT)
@@ -246,7 +301,7 @@ def _steps_back_gemm(kind, kbuf, dkbuf, hn, h0n, gn, goff, g_ahead, t0, c, carry
         if g_ahead:
             _prefetch_row(gn, t - goff - ahead)
         prev = h0n if t == 0 else hn[t - 1]
-        _step_back(kind, kbuf[t - t0], dkbuf[t - t0], prev, gn[t - goff], carry, half, one)
+        _step_back_k(kind, kbuf[t - t0], dkbuf[t - t0], prev, gn[t - goff], carry, half, one)
 
 
 # ---- the layer, per way to k; ``kind`` is a constant in every copy ---------------------------
@@ -254,19 +309,24 @@ def _steps_back_gemm(kind, kbuf, dkbuf, hn, h0n, gn, goff, g_ahead, t0, c, carry
 
 @njit(inline="always", **JIT)
 def _forward_loops(kind, x, wt, bias, h0, h):
-    """The forward with k by loops, LOOP_CHUNK steps at a time; wt = Wᵀ (I, G·H)."""
+    """The forward with k by loops; wt = Wᵀ (I, G·H). For I ≥ 2 the other inputs' terms of k
+    are summed LOOP_CHUNK steps at a time into a buffer (in L1) before the steps."""
     B, T = h.shape[:2]
+    I = wt.shape[0]
     half, one = _constants(h)
     kbuf = np.empty((LOOP_CHUNK, wt.shape[1]), h.dtype)
+    w0 = wt[0]
     for n in range(B):
         hn, xn = h[n], x[n]
         for t0 in range(0, T, LOOP_CHUNK):
             c = min(LOOP_CHUNK, T - t0)
-            for s in range(c):
-                _preacts_step(xn[t0 + s], wt, bias, kbuf[s])
+            if I > 1:
+                for s in range(c):
+                    _preacts_rest(xn[t0 + s], wt, bias, kbuf[s])
             prev = h0[n] if t0 == 0 else hn[t0 - 1]
             for s in range(c):
-                _step(kind, kbuf[s], prev, hn[t0 + s], half, one)
+                base = kbuf[s] if I > 1 else bias
+                _step_inline(kind, base, w0, xn[t0 + s, 0], prev, hn[t0 + s], half, one)
                 prev = hn[t0 + s]
 
 
@@ -284,15 +344,15 @@ def _forward_gemm(kind, x, w, bias, h0, h, gemm):
             _preacts_gemm(gemm, flags, dims, scal, x, w, bias, n, t0, c, kbuf)
             prev = h0[n] if t0 == 0 else hn[t0 - 1]
             for s in range(c):
-                _step(kind, kbuf[s], prev, hn[t0 + s], half, one)
+                _step_k(kind, kbuf[s], prev, hn[t0 + s], half, one)
                 prev = hn[t0 + s]
 
 
 @njit(inline="always", **JIT)
-def _backward_loops(kind, x, wt, bias, h0, h, g, dx, dw_sum, db_sum, dh0):
+def _backward_loops(kind, multi, x, wt, bias, h0, h, g, dx, dw_sum, db_sum, dh0):
     """The backward with k, dW and dx by loops, one step at a time (buffers of G·H values, in
     L1); the sums of dWᵀ and db over LOOP_CHUNK steps are added into dw_sum (I, G·H) and
-    db_sum (float64)."""
+    db_sum (float64). ``multi`` (a constant): I ≥ 2."""
     B, T, H = h.shape
     I, GH = wt.shape
     half, one = _constants(h)
@@ -309,12 +369,12 @@ def _backward_loops(kind, x, wt, bias, h0, h, g, dx, dw_sum, db_sum, dh0):
         for t0 in range((T - 1) // C * C, -1, -C):
             c = min(C, T - t0)
             if is_c_contiguous(gn):
-                _steps_back_loops(kind, xn, wt, bias, hn, h0[n], gn, 0, True, t0, c, carry, kt,
-                                  dkt, dbc, dwc, dxn, ahead, half, one)  # fmt: skip
+                _steps_back_loops(kind, multi, xn, wt, bias, hn, h0[n], gn, 0, True, t0, c,
+                                  carry, kt, dkt, dbc, dwc, dxn, ahead, half, one)  # fmt: skip
             else:
                 _copy_rows(gn, t0, c, gbuf)
-                _steps_back_loops(kind, xn, wt, bias, hn, h0[n], gbuf, t0, False, t0, c, carry,
-                                  kt, dkt, dbc, dwc, dxn, ahead, half, one)  # fmt: skip
+                _steps_back_loops(kind, multi, xn, wt, bias, hn, h0[n], gbuf, t0, False, t0, c,
+                                  carry, kt, dkt, dbc, dwc, dxn, ahead, half, one)  # fmt: skip
             _add_chunk(dbc, dwc, db_sum, dw_sum)
         dh0[n, :] = carry
 
@@ -367,25 +427,119 @@ def _check(w, h, kind):
         raise ValueError("weight must have (2 + kind)·H rows")
 
 
-@njit(**JIT)
-def minimal_forward(x, w, bias, h0, h, kind, gemm):
-    """minGRU (kind 0) or minLSTM (kind 1) over x (B, T, I) from h0 (B, H); writes h (B, T, H)
-    (the formulas are in the module's docstring)."""
+@njit(inline="always", **JIT)
+def _forward(kind, way, x, w, bias, h0, h, gemm):
+    """The forward of the cell ``kind`` with k computed the way ``way`` (constants)."""
     _check(w, h, kind)
-    if 1 <= w.shape[1] <= LOOP_MAX_INPUT:  # the loops read x_{t,0}: I = 0 takes the GEMM
-        wt = np.ascontiguousarray(w.T)
-        if kind == 0:  # four copies of the loops, each for one cell and one way to k
-            _forward_loops(0, x, wt, bias, h0, h)
-        else:
-            _forward_loops(1, x, wt, bias, h0, h)
-    elif kind == 0:
-        _forward_gemm(0, x, w, bias, h0, h, gemm)
+    if way == 2:
+        _forward_gemm(kind, x, w, bias, h0, h, gemm)
     else:
-        _forward_gemm(1, x, w, bias, h0, h, gemm)
+        _forward_loops(kind, x, np.ascontiguousarray(w.T), bias, h0, h)
+
+
+@njit(inline="always", **JIT)
+def _backward(kind, way, x, w, bias, h0, h, g, dx, dw, db, dh0, gemm):
+    """The backward of the cell ``kind`` with k computed the way ``way`` (constants)."""
+    _check(w, h, kind)
+    GH, I = w.shape
+    dw_sum, db_sum = np.zeros((I, GH)), np.zeros(GH)  # float64
+    if way == 2:
+        _backward_gemm(kind, x, w, bias, h0, h, g, dx, dw_sum, db_sum, dh0, gemm)
+    else:
+        wt = np.ascontiguousarray(w.T)
+        _backward_loops(kind, way == 1, x, wt, bias, h0, h, g, dx, dw_sum, db_sum, dh0)
+    for j in range(GH):
+        db[j] += db_sum[j]
+        for i in range(I):
+            dw[j, i] += dw_sum[i, j]
+
+
+# ---- the compiled entry points: one per cell and way to k, each compiled (about 4-6 s) on its
+# first use only; one function holding all six copies of the backward took 43 s to compile ----
 
 
 @njit(**JIT)
-def minimal_backward(x, w, bias, h0, h, g, dx, dw, db, dh0, kind, gemm):
+def _mingru_forward_loops(x, w, bias, h0, h, gemm):
+    _forward(0, 0, x, w, bias, h0, h, gemm)
+
+
+@njit(**JIT)
+def _mingru_forward_gemm(x, w, bias, h0, h, gemm):
+    _forward(0, 2, x, w, bias, h0, h, gemm)
+
+
+@njit(**JIT)
+def _minlstm_forward_loops(x, w, bias, h0, h, gemm):
+    _forward(1, 0, x, w, bias, h0, h, gemm)
+
+
+@njit(**JIT)
+def _minlstm_forward_gemm(x, w, bias, h0, h, gemm):
+    _forward(1, 2, x, w, bias, h0, h, gemm)
+
+
+@njit(**JIT)
+def _mingru_backward_one(x, w, bias, h0, h, g, dx, dw, db, dh0, gemm):
+    _backward(0, 0, x, w, bias, h0, h, g, dx, dw, db, dh0, gemm)
+
+
+@njit(**JIT)
+def _mingru_backward_loops(x, w, bias, h0, h, g, dx, dw, db, dh0, gemm):
+    _backward(0, 1, x, w, bias, h0, h, g, dx, dw, db, dh0, gemm)
+
+
+@njit(**JIT)
+def _mingru_backward_gemm(x, w, bias, h0, h, g, dx, dw, db, dh0, gemm):
+    _backward(0, 2, x, w, bias, h0, h, g, dx, dw, db, dh0, gemm)
+
+
+@njit(**JIT)
+def _minlstm_backward_one(x, w, bias, h0, h, g, dx, dw, db, dh0, gemm):
+    _backward(1, 0, x, w, bias, h0, h, g, dx, dw, db, dh0, gemm)
+
+
+@njit(**JIT)
+def _minlstm_backward_loops(x, w, bias, h0, h, g, dx, dw, db, dh0, gemm):
+    _backward(1, 1, x, w, bias, h0, h, g, dx, dw, db, dh0, gemm)
+
+
+@njit(**JIT)
+def _minlstm_backward_gemm(x, w, bias, h0, h, g, dx, dw, db, dh0, gemm):
+    _backward(1, 2, x, w, bias, h0, h, g, dx, dw, db, dh0, gemm)
+
+
+_FORWARD = {
+    (0, 0): _mingru_forward_loops,
+    (0, 1): _mingru_forward_loops,
+    (0, 2): _mingru_forward_gemm,
+    (1, 0): _minlstm_forward_loops,
+    (1, 1): _minlstm_forward_loops,
+    (1, 2): _minlstm_forward_gemm,
+}
+_BACKWARD = {
+    (0, 0): _mingru_backward_one,
+    (0, 1): _mingru_backward_loops,
+    (0, 2): _mingru_backward_gemm,
+    (1, 0): _minlstm_backward_one,
+    (1, 1): _minlstm_backward_loops,
+    (1, 2): _minlstm_backward_gemm,
+}
+
+
+def way_to_k(I: int) -> int:
+    """How the kernels compute k for inputs I wide: 0 by loops, one input (its gradients summed
+    in the step's loop); 1 by loops, 2 ≤ I ≤ LOOP_MAX_INPUT; 2 by GEMM (I = 0 too, and wider)."""
+    return 0 if I == 1 else 1 if 2 <= I <= LOOP_MAX_INPUT else 2
+
+
+def minimal_forward(x, w, bias, h0, h, kind: int, gemm) -> None:
+    """minGRU (kind 0) or minLSTM (kind 1) over x (B, T, I) from h0 (B, H); writes h (B, T, H)
+    (the formulas are in the module's docstring); NumPy arrays, ``gemm`` from
+    :func:`rnnlab.kernels._blas.gemm`."""
+    _FORWARD[kind, way_to_k(w.shape[1])](x, w, bias, h0, h, gemm)
+
+
+def minimal_backward(x, w, bias, h0, h, g, dx, dw, db, dh0, kind: int, gemm) -> None:
     """The gradients of :func:`minimal_forward`, backwards in time, gates recomputed from x.
 
     g = dL/dh_t from outside (B, T, H), any strides. d_t = g_t + a_{t+1} ⊙ d_{t+1} is the
@@ -396,20 +550,4 @@ def minimal_backward(x, w, bias, h0, h, g, dx, dw, db, dh0, kind, gemm):
     are accumulated (zeros on entry); dx (B, T, I) and dh0 (B, H) are written; dx may have no
     rows when the input needs no gradient.
     """
-    _check(w, h, kind)
-    GH, I = w.shape
-    dw_sum, db_sum = np.zeros((I, GH)), np.zeros(GH)  # float64
-    if 1 <= I <= LOOP_MAX_INPUT:
-        wt = np.ascontiguousarray(w.T)
-        if kind == 0:
-            _backward_loops(0, x, wt, bias, h0, h, g, dx, dw_sum, db_sum, dh0)
-        else:
-            _backward_loops(1, x, wt, bias, h0, h, g, dx, dw_sum, db_sum, dh0)
-    elif kind == 0:
-        _backward_gemm(0, x, w, bias, h0, h, g, dx, dw_sum, db_sum, dh0, gemm)
-    else:
-        _backward_gemm(1, x, w, bias, h0, h, g, dx, dw_sum, db_sum, dh0, gemm)
-    for j in range(GH):
-        db[j] += db_sum[j]
-        for i in range(I):
-            dw[j, i] += dw_sum[i, j]
+    _BACKWARD[kind, way_to_k(w.shape[1])](x, w, bias, h0, h, g, dx, dw, db, dh0, gemm)
