@@ -107,3 +107,21 @@ def test_cli_user_errors(cli, user_error, tmp_path):
     )
     user_error(cli("predict", "--model", str(tmp_path)), "config.json is missing")
     user_error(cli("forecast", "--models", "rnn,nope", "--no-report"), "--models", "'nope'")
+
+
+def test_training_a_quick_model_on_keeps_its_tail(cli_here, tmp_path):
+    """A --quick model learned the last 400 points; trained on with --resume (and no --quick)
+    it goes on with those 400, as its checkpoint records, unless --tail says otherwise."""
+    from rnnlab.forecast.checkpoint import load_checkpoint
+    from rnnlab.settings.data import QUICK_TAIL
+
+    ckpt = tmp_path / "m"
+    r = cli_here("train", "--quick", "--cell", "mlp", "--dataset", "ibm", "--out", str(ckpt))
+    assert r.code == 0, r.err
+    assert load_checkpoint(ckpt).checkpoint_["data"]["tail"] == QUICK_TAIL
+    r = cli_here("train", "--resume", str(ckpt), "--epochs", "1", "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["rows"] == QUICK_TAIL
+    r = cli_here("train", "--resume", str(ckpt), "--epochs", "1", "--tail", "0", "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["rows"] == 3270  # all of ibm

@@ -35,7 +35,7 @@ import torch
 from rnnlab import __version__
 from rnnlab.atomic import write_dir
 from rnnlab.data.covariates import CALENDAR, CovariateScaler
-from rnnlab.data.series import Series
+from rnnlab.data.series import FILLS, Series
 from rnnlab.data.windows import Preprocessor
 from rnnlab.errors import RnnlabError
 from rnnlab.fielderror import FieldError, about
@@ -248,6 +248,8 @@ READING_KEYS = {
     "dayfirst": bool,
     "max_bytes": int,
     "max_rows": int,
+    "fill": (str, type(None)),
+    "tail": (int, type(None)),
 }
 HISTORY_KEYS = frozenset({"values", "dates", "covariates"})
 MAX_CONFIG_BYTES = 256 * 2**20  # far above any real config; a bigger one is not ours
@@ -508,9 +510,11 @@ def _tail(
         require(data, key, kind, f"{where}: data")
     for key, kind in READING_KEYS.items():
         if key in data:
-            require(data, key, kind, f"{where}: data")
-            if kind is int and data[key] < 1:
+            value = require(data, key, kind, f"{where}: data")
+            if key in ("max_bytes", "max_rows", "tail") and value is not None and value < 1:
                 raise RnnlabError(f"{where}: data.{key} must be at least 1")
+            if key == "fill" and value not in (None, *FILLS):
+                raise RnnlabError(f"{where}: data.fill must be one of {', '.join(FILLS)}")
     hist = require(config, "history", dict, where)
     known_keys(hist, HISTORY_KEYS, f"{where}: history")
     values = np.asarray(

@@ -129,9 +129,11 @@ class DataConfig:
 
     @property
     def reading(self) -> dict:
-        """How a CSV is read (what a checkpoint records, so that the same file is read the
-        same way again): date_format, dayfirst, max_bytes, max_rows."""
-        return {k: getattr(self, k) for k in ("date_format", "dayfirst", "max_bytes", "max_rows")}
+        """How the data were read (what a checkpoint records, so that a resumed run reads the
+        same points the same way again): date_format, dayfirst, max_bytes, max_rows, fill and
+        tail (a ``quick`` run's last 400 points stay its data when it is trained on)."""
+        keys = ("date_format", "dayfirst", "max_bytes", "max_rows", "fill", "tail")
+        return {k: getattr(self, k) for k in keys}
 
     def to_dict(self) -> dict:
         """JSON-able form (the path as text)."""
