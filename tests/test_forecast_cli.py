@@ -125,3 +125,31 @@ def test_training_a_quick_model_on_keeps_its_tail(cli_here, tmp_path):
     r = cli_here("train", "--resume", str(ckpt), "--epochs", "1", "--tail", "0", "--json")
     assert r.code == 0, r.err
     assert json.loads(r.out)["rows"] == 3270  # all of ibm
+
+
+def test_train_with_covariates_saves_them_and_predict_reads_them(cli_here, tmp_path, user_error):
+    """train --features: the net reads the covariates, the checkpoint records them (names and
+    scalers), predict reads the same columns and gives the model's own forecast, and a
+    resumed run reads them again; the linear model and a resumed run refuse the option."""
+    from rnnlab.forecast.checkpoint import load_checkpoint
+
+    ckpt = tmp_path / "gru"
+    args = ("train", "--quick", "--cell", "gru", "--dataset", "aapl", "--out", str(ckpt))
+    r = cli_here(*args, "--features", "volume,calendar", "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["covariates"] == ["volume", "calendar"]
+    f = load_checkpoint(ckpt)
+    assert f.covariates == ("volume", "calendar")
+    assert f.covariates_.names == ("volume",)
+    assert f.covariates_.calendar
+    r = cli_here("predict", "--model", str(ckpt), "--horizon", "3", "--json")
+    assert r.code == 0, r.err
+    np.testing.assert_allclose(json.loads(r.out)["predictions"], f.predict(3), rtol=1e-12)
+    r = cli_here("train", "--resume", str(ckpt), "--epochs", "1", "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["covariates"] == ["volume", "calendar"]
+    assert load_checkpoint(ckpt).history_.epochs == 4
+    user_error(cli_here("train", "--resume", str(ckpt), "--epochs", "1", "--features", "open"),
+               "--features: comes from the checkpoint")  # fmt: skip
+    linear = ("train", "--quick", "--cell", "linear", "--out", str(tmp_path / "l"))
+    user_error(cli_here(*linear, "--features", "open"), "--features: are read by the neural")

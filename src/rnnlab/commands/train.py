@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
             from rnnlab.data.load import load_series
             from rnnlab.data.sources import DEFAULT_DATASET
 
-            series = load_series(settings.data, DEFAULT_DATASET)
+            series = load_series(settings.data, DEFAULT_DATASET, settings.features)
         else:
             from rnnlab.checkpoint_info import checkpoint_dir
 
@@ -120,8 +120,9 @@ def _train(settings: TrainSettings, given, out: Path, series, json: bool, main: 
     with claim_out(out, option, "the checkpoint") if main else nullcontext(out) as target:
         checkpoint.check_destination(target, option)
         plan = plan_training(settings, given)
-        if series is None or plan.resumed is not None:
-            series = load_series(plan.data, DEFAULT_DATASET)
+        if series is None or plan.resumed is not None:  # with the covariates the model reads
+            features = getattr(plan.forecaster, "covariates", None)
+            series = load_series(plan.data, DEFAULT_DATASET, features)
         check_same_data(plan, series)
         n_val = plan.validation_size(len(series))
         f, run = plan.forecaster, run_record(plan, series)
@@ -155,6 +156,7 @@ def _train(settings: TrainSettings, given, out: Path, series, json: bool, main: 
         "rows": len(series),
         "window": f.config.to_dict(),
         "features": f.feature_names() if hasattr(f, "feature_names") else None,
+        "covariates": list(c) if (c := getattr(f, "covariates", None)) else None,
         "strategy": "direct" if f._direct_steps() > 1 else "recursive",
         "horizon": f._direct_steps(),  # the steps it forecasts at once (1: one step, fed back)
         "loss": getattr(f, "loss", None),  # the nets'; None for linear (least squares)
@@ -195,6 +197,8 @@ def _print_plan(console, plan, series, n_val: int) -> None:
         what += f"; features {', '.join(names)} (from the last {SPAN} values), target {w.target}"
     else:
         what += f"; window {w.window}, target {w.target}"
+    if covariates := getattr(f, "covariates", None):
+        what += f"; covariates {', '.join(covariates)}"
     if f._direct_steps() > 1:
         what += f"; direct: {f._direct_steps()} steps at once"
     if (quantiles := f._quantile_levels()) is not None:

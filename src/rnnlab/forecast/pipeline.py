@@ -96,6 +96,7 @@ def plan_training(settings: TrainSettings, given: Collection[str] = ()) -> Train
             horizon=settings.horizon,
             loss=settings.loss,
             quantiles=_quantiles(settings),
+            features=settings.features,
         )
         return TrainingPlan(f, settings.data, settings.val, settings.threads)
     path = settings.resume

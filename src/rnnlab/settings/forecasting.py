@@ -106,6 +106,20 @@ def _level(help: str, default_text: str):
     )
 
 
+def _features(lead: str):
+    """Covariates by name: forecast's and train's (one declaration); ``lead``: who reads them."""
+    return option(
+        None,
+        f"{lead}: a stock dataset's open, high, low, volume or a CSV's other numeric columns "
+        "(each value up to the forecast origin only, held at the last one beyond it), and "
+        "calendar (day of week and of year of each next step: known in advance); scaled on the "
+        "training part only",
+        off="none",
+        metavar="NAMES",
+        default_text="none",
+    )
+
+
 def _seed():
     return option(0, "seed for every random draw", low=0, high=MAX_SEED, metavar="N")
 
@@ -202,15 +216,8 @@ class ForecastConfig:
         "(refitted on all the data up to each origin)",
         choices=REFITS,
     )
-    features: tuple[str, ...] | None = option(
-        None,
-        "covariates for the neural models (the baselines ignore them): a stock dataset's open, "
-        "high, low, volume or a CSV's other numeric columns (each value up to the forecast "
-        "origin only, held at the last one beyond it), and calendar (day of week and of year "
-        "of each next step: known in advance); scaled on the training part only",
-        off="none",
-        metavar="NAMES",
-        default_text="none",
+    features: tuple[str, ...] | None = _features(
+        "covariates for the neural models (the baselines ignore them)"
     )
     threads: int | None = _threads()
     device: str = device_option()
@@ -353,6 +360,7 @@ FROM_CHECKPOINT = (
     "horizon",
     "loss",
     "level",
+    "features",
 )
 RUN_SETTINGS = (
     "train.epochs",
@@ -396,6 +404,10 @@ class TrainSettings:
         "(80: the 0.1 and 0.9 quantiles); predict prints them as bands",
         "none: the median alone",
     )
+    features: tuple[str, ...] | None = _features(
+        "covariates the net reads beside the series (recorded in the checkpoint; predict then "
+        "reads the same columns)"
+    )
     threads: int = _threads()
     device: str = device_option()
     seed: int = _seed()
@@ -434,6 +446,9 @@ class TrainSettings:
             )
         if self.loss != "mse" and self.cell == "linear":
             raise ConfigError("loss", "is for the neural models; linear is fitted by least squares")
+        check_features(self.features)
+        if self.features is not None and self.cell == "linear":
+            raise ConfigError("features", "are read by the neural models; linear reads the window")
         if self.level is not None and self.loss != "pinball":
             raise ConfigError(
                 "level", "sets the quantiles the pinball loss learns; add {loss} pinball"
