@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from numba import njit
 
@@ -56,3 +57,53 @@ def test_minlstm_gates_deep_in_the_tail_keep_their_ratio():
         got, _ = cell(x, h0)
     torch.testing.assert_close(got.double(), ref, rtol=1e-5, atol=1e-6)
     assert abs(float(got[0, 0, 0]) - 2.0) > 0.5  # not ½·h0 + ½·h̃ (it is 1.095)
+
+
+def _unflushed(name, cell, x):
+    """dL/dx of the same loss through torch's own float32 code (no flush-to-zero): the loop
+    path of a minimal cell, ``nn.RNN`` with the fused cell's weights."""
+    x = x.detach().clone().requires_grad_(True)
+    if name == "rnn":
+        ref = torch.nn.RNN(1, cell.wh.shape[0], batch_first=True)
+        with torch.no_grad():
+            ref.weight_ih_l0.copy_(cell.wx)
+            ref.weight_hh_l0.copy_(cell.wh)
+            ref.bias_ih_l0.copy_(cell.b)
+            ref.bias_hh_l0.zero_()
+    else:
+        ref = make_cell(name, 1, cell.hidden_size, path="loop")
+        ref.load_state_dict(cell.state_dict())
+    ref(x)[0][:, -1].sum().backward()
+    return x.grad
+
+
+@pytest.mark.parametrize("name", ["mingru", "minlstm", "rnn"])
+def test_kernels_flush_subnormal_gradients_and_give_the_thread_its_mode_back(name):
+    """With the loss at the last step only, dL/dh halves at each step back (a = 1 − z ≈ ½, or
+    Wh = ½·I) and falls below float32's smallest normal number, 1.18e-38, about 126 steps
+    back. torch's own code carries such subnormal values on (down to 1.4e-45); inside the fused
+    kernels they are flushed to 0 (Intel cores slow down on subnormal operands), so the input
+    gradients 127-140 steps back are exactly 0 here and not in torch's; the rest agree; after
+    the call the thread computes subnormals again."""
+    torch.manual_seed(0)
+    B, T, I, H = 2, 300, 1, 4
+    cell = make_cell(name, I, H)
+    with torch.no_grad():
+        for p in cell.parameters():
+            p.copy_(0.01 * torch.randn_like(p))
+        if name == "rnn":
+            cell.wh.copy_(0.5 * torch.eye(H))
+    x = torch.randn(B, T, I, requires_grad=True)
+    cell(x)[0][:, -1].sum().backward()
+    ref = _unflushed(name, cell, x)
+    window = slice(T - 141, T - 127)  # 127 … 140 steps back from the last
+    tiny = torch.finfo(torch.float32).tiny  # 1.18e-38
+    assert bool((ref[:, window] != 0).any())  # torch's: subnormal, not 0
+    assert bool((ref[:, window].abs() < tiny).all())
+    assert bool((x.grad[:, window] == 0).all())  # ours: flushed
+    if name != "rnn":  # the kernel computes dx itself: none of it subnormal
+        dx = x.grad.abs()
+        assert bool(((dx == 0) | (dx >= tiny)).all())
+    recent = slice(T - 100, T)  # well above the flush: the same gradients
+    torch.testing.assert_close(x.grad[:, recent], ref[:, recent], rtol=1e-4, atol=0)
+    assert np.float32(1e-40) * np.float32(1.0) != 0  # the thread's mode given back

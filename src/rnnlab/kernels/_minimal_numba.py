@@ -32,10 +32,12 @@ from numba import njit
 from rnnlab.kernels._jit import (
     JIT,
     addr,
+    flush_subnormals,
     gemm_call,
     gemm_scratch,
     is_c_contiguous,
     prefetch,
+    set_mxcsr,
     sigmoid,
 )
 
@@ -431,10 +433,12 @@ def _check(w, h, kind):
 def _forward(kind, way, x, w, bias, h0, h, gemm):
     """The forward of the cell ``kind`` with k computed the way ``way`` (constants)."""
     _check(w, h, kind)
+    mxcsr = flush_subnormals()  # subnormals read and written as 0 (see rnnlab.kernels._jit)
     if way == 2:
         _forward_gemm(kind, x, w, bias, h0, h, gemm)
     else:
         _forward_loops(kind, x, np.ascontiguousarray(w.T), bias, h0, h)
+    set_mxcsr(mxcsr)
 
 
 @njit(inline="always", **JIT)
@@ -443,11 +447,13 @@ def _backward(kind, way, x, w, bias, h0, h, g, dx, dw, db, dh0, gemm):
     _check(w, h, kind)
     GH, I = w.shape
     dw_sum, db_sum = np.zeros((I, GH)), np.zeros(GH)  # float64
+    mxcsr = flush_subnormals()  # a vanishing gradient goes subnormal: flushed to 0
     if way == 2:
         _backward_gemm(kind, x, w, bias, h0, h, g, dx, dw_sum, db_sum, dh0, gemm)
     else:
         wt = np.ascontiguousarray(w.T)
         _backward_loops(kind, way == 1, x, wt, bias, h0, h, g, dx, dw_sum, db_sum, dh0)
+    set_mxcsr(mxcsr)
     for j in range(GH):
         db[j] += db_sum[j]
         for i in range(I):

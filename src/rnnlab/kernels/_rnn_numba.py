@@ -16,7 +16,15 @@ import math
 import numpy as np
 from numba import njit
 
-from rnnlab.kernels._jit import JIT, addr, gemm_call, gemm_scratch, tanh_f32
+from rnnlab.kernels._jit import (
+    JIT,
+    addr,
+    flush_subnormals,
+    gemm_call,
+    gemm_scratch,
+    set_mxcsr,
+    tanh_f32,
+)
 
 
 @njit(**JIT)
@@ -48,10 +56,12 @@ def rnn_forward(h0, hs, wh, relu, gemm):
     flags, dims, scal = gemm_scratch(hs)
     step = np.int64(B * H * hs.itemsize)
     base, w = addr(hs), addr(wh)
+    mxcsr = flush_subnormals()  # MKL's GEMM runs in this thread: flushed too (see _jit)
     for t in range(T):
         prev = addr(h0) if t == 0 else base + (t - 1) * step
         gemm_call(gemm, flags, dims, scal, 1, 0, H, B, H, w, H, prev, H, 1, base + t * step, H)
         _activate(flat[t], relu)
+    set_mxcsr(mxcsr)
 
 
 @njit(**JIT)
@@ -71,6 +81,7 @@ def rnn_backward(g, hs, wh, dh0, relu, gemm):
     step = np.int64(B * H * g.itemsize)
     base, w = addr(g), addr(wh)
     c1, c0 = scal[0], scal[1]  # 1 and 0 in the array's dtype (a bare 1 is float64)
+    mxcsr = flush_subnormals()  # a vanishing dL/dh goes subnormal: flushed to 0 (see _jit)
     for t in range(T - 1, -1, -1):
         da, h = gflat[t], hflat[t]
         if relu:
@@ -81,3 +92,4 @@ def rnn_backward(g, hs, wh, dh0, relu, gemm):
                 da[i] *= c1 - h[i] * h[i]  # d tanh(a)/da = 1 − tanh(a)²
         prev = addr(dh0) if t == 0 else base + (t - 1) * step
         gemm_call(gemm, flags, dims, scal, 0, 0, H, B, H, w, H, base + t * step, H, 1, prev, H)
+    set_mxcsr(mxcsr)
