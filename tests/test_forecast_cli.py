@@ -145,6 +145,9 @@ def test_train_with_covariates_saves_them_and_predict_reads_them(cli_here, tmp_p
     r = cli_here("predict", "--model", str(ckpt), "--horizon", "3", "--json")
     assert r.code == 0, r.err
     np.testing.assert_allclose(json.loads(r.out)["predictions"], f.predict(3), rtol=1e-12)
+    r = cli_here("predict", "--model", str(ckpt), "--horizon", "2")  # the table names them
+    assert r.code == 0, r.err
+    assert "covariates volume, calendar" in r.out
     r = cli_here("train", "--resume", str(ckpt), "--epochs", "1", "--json")
     assert r.code == 0, r.err
     assert json.loads(r.out)["covariates"] == ["volume", "calendar"]

@@ -577,6 +577,9 @@ def describe(f: WindowedForecaster) -> str:
         f"{c['model']['name']} trained on {d['name']} ({d['first']} to {d['last']}, "
         f"{d['rows']} rows), window {w['window']}, target {w['target']}"
     )
+    covariates = getattr(f, "covariates", None)
+    if covariates:
+        text += f", covariates {', '.join(covariates)}"
     steps = f._direct_steps()
     if steps > 1:
         text += f", direct: {steps} steps at once"
