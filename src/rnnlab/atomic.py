@@ -37,8 +37,8 @@ def os_error(option: str, what: str, path: str | Path, exc: OSError) -> RnnlabEr
     """The one-line user error for a failed write: ``cannot write … PATH: reason``.
 
     ``option`` is the setting that gave the path: a field's name from the library (a
-    :class:`~rnnlab.fielderror.FieldError`, which the command line says as ``--out: cannot
-    write …``), or a command's own flag (``--plot``), put before the message as it is."""
+    :class:`~rnnlab.fielderror.FieldError`, which the command line says with the field's
+    flag before ``cannot write …``), or a command's own option, put before it as it is."""
     reason = exc.strerror or str(exc)
     if option.startswith("-"):
         return RnnlabError(f"{option}: cannot write {what} {path}: {reason}")

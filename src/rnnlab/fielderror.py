@@ -10,7 +10,7 @@ Python caller, its flag on the command line)::
 
 ``lead=False`` is for trouble with what a field *gave* (a file, a directory, a name): the
 message leads with that thing rather than the field's name (``x.csv: no such file``), and the
-command line puts the field's flag before it (``--data: x.csv: no such file``). Nothing here
+command line puts the field's flag before it. Nothing here
 imports torch.
 """
 
@@ -47,7 +47,7 @@ class FieldError(ConfigError):
 def about(field: str) -> Iterator[None]:
     """Raise an :class:`~rnnlab.errors.RnnlabError` from the block again as a
     :class:`FieldError` about ``field``, its text as it is (``ckpt: config.json is missing``;
-    on the command line ``--model: ckpt: config.json is missing``)."""
+    on the command line the field's flag comes first)."""
     try:
         yield
     except RnnlabError as exc:

@@ -1,8 +1,8 @@
-"""An output directory (``--out``) claimed by one run: its path checked, a lock so that two runs
+"""An output directory (``out``) claimed by one run: its path checked, a lock so that two runs
 never write it at once, and no empty directory left behind when the run fails. Nothing here
 imports torch.
 
-    with claim_out(args.out, "--out", "the checkpoint") as out:
+    with claim_out(path, option, "the checkpoint") as out:
         ...  # long work, then write into ``out`` (atomically, rnnlab.atomic)
 
 The policy, the same for every command that writes a directory (``train``, ``forecast``):
@@ -15,10 +15,10 @@ The policy, the same for every command that writes a directory (``train``, ``for
 - the lock is a file held with ``flock(LOCK_EX | LOCK_NB)`` from the start of the run to its
   end: ``.NAME.lock`` beside a checkpoint directory (which is swapped whole, so its parent
   must be writable anyway), ``DIR/.rnnlab.lock`` inside a report directory (whose parent may
-  not be writable: ``forecast --out ~``). The kernel drops a flock when its process ends,
-  however it ends (``kill -9`` included), so a lock left by a dead run never blocks. The file
-  holds the holder's pid, host and command line, which a second run names when it refuses;
-  the holder removes it when it finishes;
+  not be writable: a report into the home directory). The kernel drops a flock when its
+  process ends, however it ends (``kill -9`` included), so a lock left by a dead run never
+  blocks. The file holds the holder's pid, host and command line, which a second run names
+  when it refuses; the holder removes it when it finishes;
 - when the run fails, the directories the claim or the run created (the directory itself, its
   missing parents) are removed again if they are still empty.
 """

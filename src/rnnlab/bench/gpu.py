@@ -1,4 +1,4 @@
-"""``rnnlab bench --device cuda``: the gated layers and DEER on a GPU, in absolute time, against
+"""The bench on a CUDA device: the gated layers and DEER on a GPU, in absolute time, against
 this GPU's measured limits.
 
 Times are CUDA-event medians of interleaved rounds (each implementation one call per round,

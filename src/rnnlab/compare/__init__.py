@@ -40,7 +40,7 @@ class CompareResult:
     seconds: float
 
     def to_dict(self) -> dict:
-        """JSON-able (``--json``)."""
+        """JSON-able (what the command prints as JSON)."""
         from rnnlab.compare.verdict import verdict
 
         f = self.forecast

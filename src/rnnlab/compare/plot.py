@@ -1,7 +1,7 @@
 """The compare PNG: speed against T (log-log) and reach-back by lag (log), one colour per cell
 (:func:`rnnlab.report.plots.model_color`, as in every other plot).
 
-Both panels read the ``--json`` object (:meth:`rnnlab.compare.CompareResult.to_dict`), so the
+Both panels read the JSON object (:meth:`rnnlab.compare.CompareResult.to_dict`), so the
 plot shows exactly the numbers the tables print.
 """
 

@@ -100,7 +100,7 @@ def _encodings(raw: bytes, path: Path) -> list[str]:
 
 def _file_error(path: Path, message: str, *values: object) -> FieldError:
     """Trouble with the file itself: ``PATH: message`` (``{1}``… in ``message`` are
-    ``values``); the command line puts the file's option before it (``--data: PATH: …``)."""
+    ``values``); the command line puts the ``data`` field's flag before it."""
     return FieldError("data", "{0}: " + message, path, *values, lead=False)
 
 

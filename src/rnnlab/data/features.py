@@ -10,7 +10,7 @@ For target t, from the scaled model-space series s (see :mod:`rnnlab.data.window
                                      series has dates
 
 The MLP gets no memory beyond these numbers: whatever it knows of the past is in them. For the
-feature ablation (``forecast --ablation features``) the columns come in named groups
+forecast's feature ablation the columns come in named groups
 (:data:`GROUPS`), and :data:`RAW` stands for no hand-made feature at all: the raw window
 s_{t−W} … s_{t−1}, what the recurrent nets read.
 """

@@ -171,7 +171,7 @@ DEFAULT_DATASET = "aapl"
 
 
 def dataset_names() -> tuple[str, ...]:
-    """The names ``load_dataset`` (and ``--dataset``) accepts."""
+    """The names ``load_dataset`` (and the ``dataset`` setting) accepts."""
     return tuple(DATASETS)
 
 

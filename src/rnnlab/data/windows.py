@@ -47,7 +47,7 @@ class WindowConfig:
 
     @classmethod
     def quick(cls) -> WindowConfig:
-        """The --quick run's settings: a short window."""
+        """The quick run's settings: a short window."""
         return cls(window=20)
 
     @property

@@ -1,4 +1,4 @@
-"""``gradients --contributions``: ∂L/∂Wh of a vanilla tanh RNN split by lag, by the glass box,
+"""Contributions (``gradients``): ∂L/∂Wh of a vanilla tanh RNN split by lag, by the glass box,
 with torch autograd on the cell's own step as the check of the sum.
 
 The loss is a unit error on the last output, as for ‖∂L/∂h_t‖ in the rest of the command:

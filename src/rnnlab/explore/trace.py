@@ -1,6 +1,6 @@
 """The page's trace in Python: what ``#trace`` holds, computed by the glass box.
 
-The keys are those of ``rnnlab walkthrough --json`` (``activation``, ``weights``, ``steps`` with
+The keys are those of the walkthrough's JSON (``activation``, ``weights``, ``steps`` with
 ``t, x, h_prev, wx_x, wh_h, pre_activation, h, y``, ``prediction``, and ``scale`` with
 ``prediction_real_units`` when a scale is set), plus the backward pass the page draws:
 

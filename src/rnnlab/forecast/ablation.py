@@ -143,7 +143,7 @@ class AblationResult:
         return text
 
     def to_dict(self) -> dict:
-        """JSON-able (``forecast --ablation features --json``)."""
+        """JSON-able (the feature ablation's JSON)."""
         return {
             "ablation": "features",
             "dataset": self.series.source,

@@ -136,7 +136,7 @@ class DirectionResult:
         )
 
     def to_dict(self) -> dict:
-        """JSON-able (``forecast --task direction --json``)."""
+        """JSON-able (the direction task's JSON)."""
         return {
             "task": "direction",
             "dataset": self.series.source,

@@ -1,6 +1,6 @@
 """Several processes, one model: data-parallel training under ``torchrun``.
 
-``torchrun --nproc_per_node=N -m rnnlab train …`` starts N copies of the command with RANK,
+torchrun, asked for N processes of ``rnnlab train``, starts N copies of the command with RANK,
 WORLD_SIZE and LOCAL_RANK (and MASTER_ADDR/MASTER_PORT) in their environment.
 :func:`process_group` joins them (gloo on the CPU, nccl when CUDA is there); the training
 loop (:func:`rnnlab.forecast.training.train`) sees the group and then

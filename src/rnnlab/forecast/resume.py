@@ -1,4 +1,4 @@
-"""The state files of a checkpoint written during training: what ``train --resume`` needs to go
+"""The state files of a checkpoint written during training: what resuming ``train`` needs to go
 on from the last complete epoch and end where the uninterrupted run ends. Never pickle.
 
     DIR/state.json          epoch, best_loss, since_best, ranks, and ``run``: the command's

@@ -46,7 +46,7 @@ def step_records(cache: Cache) -> list[Step]:
 def steps_json(
     params, steps: list[Step], prediction: np.ndarray, activation: str, scaler=None
 ) -> dict:
-    """What ``rnnlab walkthrough --json`` prints and the explore page keeps in ``#trace``:
+    """What the walkthrough's JSON holds and the explore page keeps in ``#trace``:
     ``activation``, ``weights``, ``steps`` (``t, x, h_prev, wx_x, wh_h, pre_activation, h,
     y``), ``prediction``, and with a ``scaler`` its ``scale`` and ``prediction_real_units``.
     Plain numbers for the scalar RNN (H = I = O = 1), nested lists otherwise."""
