@@ -19,6 +19,7 @@ widths stay per series: each is in its own series' units, so no pooled width is 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -291,21 +292,30 @@ class ManySteps:
         index = ["model", "kind", "method", "level", "h"]
         return pd.DataFrame(rows).set_index(index) if rows else None
 
+    def _per_series(self, results: dict, fill: Callable[[dict, str, dict], None]) -> dict:
+        """{label: cell} over the series, ``fill(cell, kind, d)`` called with the JSON ``d`` of
+        each kind's (local, global) result for that series, where there is one."""
+        per_series = {}
+        for label in self.series:
+            cell: dict = {}
+            for kind in KINDS:
+                result = results.get(kind, {}).get(label)
+                if result is not None:
+                    fill(cell, kind, result.to_dict())
+            per_series[label] = cell
+        return per_series
+
     def horizons_dict(self, models: list[tuple[str, str]]) -> dict | None:
         """JSON of the per-step scores (None for H = 1): per series the local and global
         models' rmse, mae, skill by step; pooled per model and kind."""
         if not any(self.horizons.values()):
             return None
-        per_series = {}
-        for label in self.series:
-            cell = {}
-            for kind in KINDS:
-                hz = self.horizons.get(kind, {}).get(label)
-                if hz is not None:
-                    d = hz.to_dict()
-                    cell |= {"origins": d["origins"], "forecasts_per_step": d["forecasts_per_step"]}
-                    cell[kind] = d["models"]
-            per_series[label] = cell
+
+        def fill(cell: dict, kind: str, d: dict) -> None:
+            cell.update(origins=d["origins"], forecasts_per_step=d["forecasts_per_step"])
+            cell[kind] = d["models"]
+
+        per_series = self._per_series(self.horizons, fill)
         pooled = [self.pooled_steps(m, k) for m, k in models]
         return {
             "strategy": self.strategy,
@@ -320,15 +330,11 @@ class ManySteps:
         pooled coverage per model, kind, method and level, with the per-series widths."""
         if self.levels is None:
             return None
-        per_series = {}
-        for label in self.series:
-            cell = {}
-            for kind in KINDS:
-                iv = self.intervals.get(kind, {}).get(label)
-                if iv is not None:
-                    d = iv.to_dict()
-                    cell[kind] = {k: d[k] for k in ("steps", "conformal", "quantile", "next")}
-            per_series[label] = cell
+
+        def fill(cell: dict, kind: str, d: dict) -> None:
+            cell[kind] = {k: d[k] for k in ("steps", "conformal", "quantile", "next")}
+
+        per_series = self._per_series(self.intervals, fill)
         pooled = [
             self.pooled_coverage(m, k, lv, how) for m, k, how, lv in self._interval_keys(models)
         ]
