@@ -125,12 +125,12 @@ def prefetch(typingctx, address):
 
 # Subnormal numbers (|x| < 1.2e-38 in float32) appear wherever a gradient vanishes: in BPTT
 # with the loss at the last step only, dL/dh_t shrinks by the recurrence's factor each step
-# back (0.5^126 is already subnormal). Intel cores take a microcode assist of the order of a
-# hundred cycles for an operation on them; AMD's Zen handles them at full speed (measured
-# here: 3.0 µs against 3.3 µs for 65,536 multiply-adds on subnormal against normal values).
-# The kernels therefore run with MXCSR's flush-to-zero (bit 15: a subnormal result is 0) and
-# denormals-are-zero (bit 6: a subnormal input reads as 0), as GPUs do by default, and give
-# the thread its own MXCSR back on return. x86-64 only, like the MKL the kernels call.
+# back (0.5^126 is already subnormal). Intel's optimization manual describes a microcode assist
+# for floating-point operations on them (not measured here: no Intel CPU was available); this
+# AMD Zen computes them at full speed (3.0 µs against 3.3 µs for 65,536 multiply-adds on
+# subnormal against normal values). The kernels therefore run with MXCSR's flush-to-zero
+# (bit 15: a subnormal result is 0) and denormals-are-zero (bit 6: a subnormal input reads as
+# 0), and give the thread its own MXCSR back on return. x86-64 only, like the MKL they call.
 FTZ_DAZ = 0x8040
 
 

@@ -490,8 +490,8 @@ def minimal_forward(x, w, bias, h0, h, kind: int, gemm) -> None:
     """minGRU (kind 0) or minLSTM (kind 1) over x (B, T, I) from h0 (B, H); writes h (B, T, H)
     (the formulas are in the module's docstring); NumPy arrays, ``gemm`` from
     :func:`rnnlab.kernels._blas.gemm`."""
-    way = way_to_k(w.shape[1])
-    _forward_entry(x, w, bias, h0, h, gemm, _TAG[kind], _TAG[0 if way < 2 else 2])
+    way = 2 if way_to_k(w.shape[1]) == 2 else 0  # the forward's loops serve ways 0 and 1
+    _forward_entry(x, w, bias, h0, h, gemm, _TAG[kind], _TAG[way])
 
 
 def minimal_backward(x, w, bias, h0, h, g, dx, dw, db, dh0, kind: int, gemm) -> None:
@@ -505,5 +505,5 @@ def minimal_backward(x, w, bias, h0, h, g, dx, dw, db, dh0, kind: int, gemm) -> 
     are accumulated (zeros on entry); dx (B, T, I) and dh0 (B, H) are written; dx may have no
     rows when the input needs no gradient.
     """
-    way = _TAG[way_to_k(w.shape[1])]
-    _backward_entry(x, w, bias, h0, h, g, dx, dw, db, dh0, gemm, _TAG[kind], way)
+    way = way_to_k(w.shape[1])
+    _backward_entry(x, w, bias, h0, h, g, dx, dw, db, dh0, gemm, _TAG[kind], _TAG[way])

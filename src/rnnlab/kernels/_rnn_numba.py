@@ -56,7 +56,7 @@ def rnn_forward(h0, hs, wh, relu, gemm):
     flags, dims, scal = gemm_scratch(hs)
     step = np.int64(B * H * hs.itemsize)
     base, w = addr(hs), addr(wh)
-    mxcsr = flush_subnormals()  # MKL's GEMM runs in this thread: flushed too (see _jit)
+    mxcsr = flush_subnormals()  # MKL's GEMM too, where it runs on this thread (see _jit)
     for t in range(T):
         prev = addr(h0) if t == 0 else base + (t - 1) * step
         gemm_call(gemm, flags, dims, scal, 1, 0, H, B, H, w, H, prev, H, 1, base + t * step, H)
